@@ -1,0 +1,44 @@
+"""VideoMAE end to end: transformers-compatible models, video decoding, and training recipes.
+
+The public names mirror transformers' (``VideoMAEConfig``, ``VideoMAEModel``, ...), so user code
+can switch by changing one import. Heavy submodules load lazily on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> submodule that defines it
+_EXPORTS: dict[str, str] = {
+    "VideoMAEConfig": "videomae.config",
+    "PRESETS": "videomae.config",
+    "VideoMAEModel": "videomae.modeling.models",
+    "VideoMAEForPreTraining": "videomae.modeling.models",
+    "VideoMAEForVideoClassification": "videomae.modeling.models",
+    "VideoMAEPreTrainedModel": "videomae.modeling.models",
+    "VideoMAEImageProcessor": "videomae.processing",
+    "VideoMAEImageProcessorPil": "videomae.processing",
+    "VideoMAEVideoProcessor": "videomae.processing",
+    "VideoDecodeError": "videomae.video",
+    "read_clip": "videomae.video",
+    "VideoClassifier": "videomae.inference",
+    "VideoEmbedder": "videomae.inference",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'videomae' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
