@@ -1,0 +1,328 @@
+"""`VideoMAEConfig`: transformers-compatible configuration, plus named model sizes.
+
+The fields, defaults and `config.json` layout match transformers' `VideoMAEConfig`, so a folder
+written by either library is read by the other. Extras that the original releases need
+(stochastic depth, LayerNorm eps of the pooling/decoder norms, a position-table grid for
+resized inputs) default to values that keep parity with transformers.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+CONFIG_NAME = "config.json"
+
+# Field -> default, in transformers' order. These are the model's architecture.
+_DEFAULTS: dict[str, Any] = {
+    "image_size": 224,
+    "patch_size": 16,
+    "num_channels": 3,
+    "num_frames": 16,
+    "tubelet_size": 2,
+    "hidden_size": 768,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 12,
+    "intermediate_size": 3072,
+    "hidden_act": "gelu",
+    "hidden_dropout_prob": 0.0,
+    "attention_probs_dropout_prob": 0.0,
+    "initializer_range": 0.02,
+    "layer_norm_eps": 1e-12,
+    "qv_bias": True,
+    "use_mean_pooling": True,
+    "decoder_num_attention_heads": 6,
+    "decoder_hidden_size": 384,
+    "decoder_num_hidden_layers": 4,
+    "decoder_intermediate_size": 1536,
+    "norm_pix_loss": True,
+    # --- ours (defaults keep parity with transformers) ---
+    "drop_path_rate": 0.0,
+    "fc_norm_eps": None,  # None -> 1e-5, torch's default, as transformers' fc_norm
+    "decoder_norm_eps": None,  # None -> 1e-5, as transformers' decoder.norm
+    "position_embedding_grid": None,  # (t, h, w) the sinusoid table was trained on; None -> input grid
+}
+
+_EXTRA_FIELDS = ("drop_path_rate", "fc_norm_eps", "decoder_norm_eps", "position_embedding_grid")
+
+# Keys that transformers' PreTrainedConfig carries for every model; kept so files round-trip.
+_COMMON_DEFAULTS: dict[str, Any] = {
+    "problem_type": None,
+    "architectures": None,
+}
+
+ATTN_IMPLEMENTATIONS = ("sdpa", "eager", "flash_attention_2")
+
+# Model sizes of the original releases (VideoMAE V1 and, for giant, VideoMAE V2).
+PRESETS: dict[str, dict[str, Any]] = {
+    "small": {
+        "hidden_size": 384,
+        "num_hidden_layers": 12,
+        "num_attention_heads": 6,
+        "intermediate_size": 1536,
+        "decoder_hidden_size": 192,
+        "decoder_num_attention_heads": 3,
+        "decoder_num_hidden_layers": 4,
+        "decoder_intermediate_size": 768,
+    },
+    "base": {
+        "hidden_size": 768,
+        "num_hidden_layers": 12,
+        "num_attention_heads": 12,
+        "intermediate_size": 3072,
+        "decoder_hidden_size": 384,
+        "decoder_num_attention_heads": 6,
+        "decoder_num_hidden_layers": 4,
+        "decoder_intermediate_size": 1536,
+    },
+    "large": {
+        "hidden_size": 1024,
+        "num_hidden_layers": 24,
+        "num_attention_heads": 16,
+        "intermediate_size": 4096,
+        "decoder_hidden_size": 512,
+        "decoder_num_attention_heads": 8,
+        "decoder_num_hidden_layers": 4,
+        "decoder_intermediate_size": 2048,
+    },
+    "huge": {
+        "hidden_size": 1280,
+        "num_hidden_layers": 32,
+        "num_attention_heads": 16,
+        "intermediate_size": 5120,
+        "decoder_hidden_size": 640,
+        "decoder_num_attention_heads": 8,
+        "decoder_num_hidden_layers": 4,
+        "decoder_intermediate_size": 2560,
+    },
+    "giant": {
+        "patch_size": 14,
+        "hidden_size": 1408,
+        "num_hidden_layers": 40,
+        "num_attention_heads": 16,
+        "intermediate_size": 6144,
+        "decoder_hidden_size": 512,
+        "decoder_num_attention_heads": 8,
+        "decoder_num_hidden_layers": 4,
+        "decoder_intermediate_size": 2048,
+    },
+}
+
+
+def _pair(value: int | list[int] | tuple[int, int]) -> tuple[int, int]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise ValueError(f"expected an int or (height, width), got {value!r}")
+        return int(value[0]), int(value[1])
+    return int(value), int(value)
+
+
+class VideoMAEConfig:
+    """Configuration of a VideoMAE model (same arguments and defaults as transformers').
+
+    Unknown keyword arguments are kept as attributes and written back to `config.json`, as
+    transformers does, so nothing in a file is lost on a round trip.
+    """
+
+    model_type = "videomae"
+
+    def __init__(self, **kwargs: Any) -> None:
+        # transformers 4.x name for qv_bias; the new name wins when both are given.
+        old_qkv = kwargs.pop("qkv_bias", None)
+        if old_qkv is not None and "qv_bias" not in kwargs:
+            kwargs["qv_bias"] = old_qkv
+        # dtype: 5.x writes "dtype", 4.x "torch_dtype".
+        old_dtype = kwargs.pop("torch_dtype", None)
+        if old_dtype is not None and "dtype" not in kwargs:
+            kwargs["dtype"] = old_dtype
+
+        for name, default in _DEFAULTS.items():
+            setattr(self, name, copy.deepcopy(kwargs.pop(name, default)))
+        for name, default in _COMMON_DEFAULTS.items():
+            setattr(self, name, kwargs.pop(name, default))
+
+        attn = kwargs.pop("attn_implementation", None) or kwargs.pop("_attn_implementation", None)
+        self._attn_implementation = attn or "sdpa"
+        if self._attn_implementation not in ATTN_IMPLEMENTATIONS:
+            raise ValueError(
+                f"attn_implementation must be one of {ATTN_IMPLEMENTATIONS}, "
+                f"got {self._attn_implementation!r}"
+            )
+
+        id2label = kwargs.pop("id2label", None)
+        label2id = kwargs.pop("label2id", None)
+        num_labels = kwargs.pop("num_labels", None)
+        if id2label is not None:
+            self.id2label = {int(k): str(v) for k, v in id2label.items()}
+            if num_labels is not None and num_labels != len(self.id2label):
+                raise ValueError(
+                    f"num_labels={num_labels} disagrees with id2label, which has "
+                    f"{len(self.id2label)} entries; pass one of them, or both consistent"
+                )
+        else:
+            n = 2 if num_labels is None else int(num_labels)
+            self.id2label = {i: f"LABEL_{i}" for i in range(n)}
+        if label2id is not None and id2label is not None:
+            self.label2id = {str(k): int(v) for k, v in label2id.items()}
+        else:
+            self.label2id = {v: k for k, v in self.id2label.items()}
+
+        self.return_dict = kwargs.pop("return_dict", True)
+        self.output_hidden_states = kwargs.pop("output_hidden_states", False)
+        self.output_attentions = kwargs.pop("output_attentions", False)
+        kwargs.pop("model_type", None)
+        kwargs.pop("transformers_version", None)
+        # everything else (dtype, custom keys) is kept verbatim
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+        self._extra_keys = sorted(kwargs)
+        self.validate()
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def num_labels(self) -> int:
+        return len(self.id2label)
+
+    @num_labels.setter
+    def num_labels(self, value: int) -> None:
+        if value != len(self.id2label):
+            self.id2label = {i: f"LABEL_{i}" for i in range(int(value))}
+            self.label2id = {v: k for k, v in self.id2label.items()}
+
+    @property
+    def qkv_bias(self) -> bool:
+        """The transformers 4.x name of `qv_bias`."""
+        return self.qv_bias
+
+    @property
+    def attn_implementation(self) -> str:
+        return self._attn_implementation
+
+    @property
+    def image_hw(self) -> tuple[int, int]:
+        return _pair(self.image_size)
+
+    @property
+    def patch_hw(self) -> tuple[int, int]:
+        return _pair(self.patch_size)
+
+    @property
+    def token_grid(self) -> tuple[int, int, int]:
+        """(t, h, w): tokens along time, height and width for the configured input."""
+        (h, w), (ph, pw) = self.image_hw, self.patch_hw
+        return self.num_frames // self.tubelet_size, h // ph, w // pw
+
+    @property
+    def num_tokens(self) -> int:
+        t, h, w = self.token_grid
+        return t * h * w
+
+    def validate(self) -> None:
+        """Raise ValueError for sizes that cannot build a model."""
+        (h, w), (ph, pw) = self.image_hw, self.patch_hw
+        if h % ph or w % pw:
+            raise ValueError(
+                f"image_size {self.image_size} is not divisible by patch_size {self.patch_size}"
+            )
+        if self.num_frames % self.tubelet_size:
+            raise ValueError(
+                f"num_frames={self.num_frames} is not divisible by tubelet_size={self.tubelet_size}"
+            )
+        for prefix in ("", "decoder_"):
+            hidden = getattr(self, f"{prefix}hidden_size")
+            heads = getattr(self, f"{prefix}num_attention_heads")
+            if hidden % heads:
+                raise ValueError(
+                    f"{prefix}hidden_size={hidden} is not divisible by "
+                    f"{prefix}num_attention_heads={heads}"
+                )
+
+    # ---------------------------------------------------------------- presets
+    @classmethod
+    def from_preset(cls, name: str, **overrides: Any) -> VideoMAEConfig:
+        """A config for a named model size (small/base/large/huge/giant), with overrides."""
+        if name not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+        return cls(**{**PRESETS[name], **overrides})
+
+    # ------------------------------------------------------------ (de)serialise
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.architectures is not None:
+            out["architectures"] = list(self.architectures)
+        for name in _DEFAULTS:
+            value = getattr(self, name)
+            if name in _EXTRA_FIELDS and value == _DEFAULTS[name]:
+                continue  # keep files minimal and identical to transformers' where we add nothing
+            out[name] = list(value) if isinstance(value, tuple) else value
+        out["qkv_bias"] = self.qv_bias  # read by transformers 4.x
+        if self.problem_type is not None:
+            out["problem_type"] = self.problem_type
+        default_labels = {0: "LABEL_0", 1: "LABEL_1"}
+        if self.id2label != default_labels:
+            out["id2label"] = {str(k): v for k, v in self.id2label.items()}
+            out["label2id"] = dict(self.label2id)
+        for key in self._extra_keys:
+            out[key] = getattr(self, key)
+        out["model_type"] = self.model_type
+        return dict(sorted(out.items()))
+
+    def to_json_string(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_dict(cls, config_dict: dict[str, Any], **kwargs: Any) -> VideoMAEConfig:
+        model_type = config_dict.get("model_type")
+        if model_type not in (None, cls.model_type):
+            raise ValueError(
+                f"this config.json is for model_type {model_type!r}, not 'videomae'; "
+                "point at a VideoMAE checkpoint"
+            )
+        return cls(**{**config_dict, **kwargs})
+
+    @classmethod
+    def from_json_file(cls, path: str | os.PathLike) -> VideoMAEConfig:
+        with open(path, encoding="utf-8") as f:
+            return cls.from_dict(json.load(f))
+
+    def save_pretrained(self, save_directory: str | os.PathLike) -> Path:
+        from videomae.checkpoints import atomic_write_text
+
+        directory = Path(save_directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / CONFIG_NAME
+        atomic_write_text(path, self.to_json_string())
+        return path
+
+    @classmethod
+    def from_pretrained(
+        cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any
+    ) -> VideoMAEConfig:
+        """Read `config.json` from a folder, a file path, or a hub id (through huggingface_hub)."""
+        from videomae.checkpoints import resolve_file
+
+        hub_kwargs = {
+            k: kwargs.pop(k)
+            for k in ("revision", "token", "cache_dir", "local_files_only")
+            if k in kwargs
+        }
+        path = Path(str(pretrained_model_name_or_path))
+        if path.is_file():
+            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")), **kwargs)
+        config_file = resolve_file(pretrained_model_name_or_path, CONFIG_NAME, **hub_kwargs)
+        return cls.from_dict(json.loads(Path(config_file).read_text(encoding="utf-8")), **kwargs)
+
+    def copy(self, **overrides: Any) -> VideoMAEConfig:
+        d = self.to_dict()
+        d["attn_implementation"] = self._attn_implementation
+        d.update(overrides)
+        return type(self).from_dict(d)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, VideoMAEConfig) and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__} {self.to_json_string()}"

@@ -1,0 +1,133 @@
+"""Multi-head self-attention with one fused q/k/v matmul and three interchangeable kernels.
+
+The parameters are three Linears named query/key/value (transformers' names, so state dicts
+match); the forward concatenates them into one GEMM. The key has no bias: the original release
+learns biases for q and v only.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def flash_attn_available() -> bool:
+    return importlib.util.find_spec("flash_attn") is not None and torch.cuda.is_available()
+
+
+def check_attn_implementation(name: str) -> None:
+    """Raise a clear error for an unknown kernel or one this machine cannot run."""
+    if name not in ("sdpa", "eager", "flash_attention_2"):
+        raise ValueError(
+            f"attn_implementation must be 'sdpa', 'eager' or 'flash_attention_2', got {name!r}"
+        )
+    if name == "flash_attention_2" and not flash_attn_available():
+        raise ImportError(
+            "attn_implementation='flash_attention_2' needs the flash_attn package and a CUDA "
+            "device (pip install flash-attn); use 'sdpa' (the default) otherwise"
+        )
+
+
+def eager_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float, dropout_p: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reference attention: (B, H, N, Dh) x3 -> output (B, H, N, Dh), probabilities (B, H, N, N)."""
+    scores = torch.matmul(q, k.transpose(-1, -2)) * scale
+    probs = torch.softmax(scores, dim=-1)  # in the input dtype, as transformers
+    if dropout_p > 0:
+        probs = F.dropout(probs, p=dropout_p)
+    return torch.matmul(probs, v), probs
+
+
+class VideoMAESelfAttention(nn.Module):
+    def __init__(self, hidden_size: int, num_heads: int, qv_bias: bool, dropout: float) -> None:
+        super().__init__()
+        if hidden_size % num_heads:
+            raise ValueError(f"hidden size {hidden_size} is not divisible by {num_heads} heads")
+        self.num_heads = num_heads
+        self.head_dim = hidden_size // num_heads
+        self.scale = self.head_dim**-0.5
+        self.dropout = dropout
+        self.query = nn.Linear(hidden_size, hidden_size, bias=qv_bias)
+        self.key = nn.Linear(hidden_size, hidden_size, bias=False)
+        self.value = nn.Linear(hidden_size, hidden_size, bias=qv_bias)
+        self.attn_implementation = "sdpa"
+
+    def fused_qkv(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, N, D) -> (B, N, 3D) in one GEMM."""
+        weight = torch.cat([self.query.weight, self.key.weight, self.value.weight], dim=0)
+        bias = None
+        if self.query.bias is not None:
+            bias = torch.cat(
+                [self.query.bias, torch.zeros_like(self.query.bias), self.value.bias], dim=0
+            )
+        if weight.dtype != x.dtype and not torch.is_autocast_enabled(x.device.type):
+            weight = weight.to(x.dtype)
+            bias = None if bias is None else bias.to(x.dtype)
+        return F.linear(x, weight, bias)
+
+    def forward(
+        self, x: torch.Tensor, output_attentions: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        b, n, d = x.shape
+        qkv = self.fused_qkv(x).view(b, n, 3, self.num_heads, self.head_dim)
+        dropout_p = self.dropout if self.training else 0.0
+        impl = self.attn_implementation
+        if output_attentions and impl != "eager":
+            warnings.warn(
+                f"attention maps were requested but attn_implementation={impl!r} cannot return "
+                "them; computing this forward with the eager kernel instead",
+                stacklevel=4,
+            )
+            impl = "eager"
+
+        if impl == "flash_attention_2":
+            from flash_attn import flash_attn_qkvpacked_func
+
+            if x.device.type != "cuda" or x.dtype not in (torch.float16, torch.bfloat16):
+                raise RuntimeError(
+                    "flash_attention_2 runs only on CUDA in float16/bfloat16; got "
+                    f"{x.device.type} {x.dtype}. Use torch_dtype=torch.bfloat16 on a GPU or 'sdpa'"
+                )
+            out = flash_attn_qkvpacked_func(qkv, dropout_p=dropout_p, softmax_scale=self.scale)
+            return out.reshape(b, n, d), None
+
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (B, H, N, Dh)
+        if impl == "eager":
+            out, probs = eager_attention(q, k, v, self.scale, dropout_p)
+        else:
+            out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, scale=self.scale)
+            probs = None
+        out = out.transpose(1, 2).reshape(b, n, d)
+        return out, (probs if output_attentions else None)
+
+
+class VideoMAESelfOutput(nn.Module):
+    def __init__(self, hidden_size: int, dropout: float) -> None:
+        super().__init__()
+        self.dense = nn.Linear(hidden_size, hidden_size)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.dense(x))
+
+
+class VideoMAEAttention(nn.Module):
+    """Self-attention plus its output projection (named as transformers: attention / output)."""
+
+    def __init__(
+        self, hidden_size: int, num_heads: int, qv_bias: bool, attn_dropout: float, dropout: float
+    ) -> None:
+        super().__init__()
+        self.attention = VideoMAESelfAttention(hidden_size, num_heads, qv_bias, attn_dropout)
+        self.output = VideoMAESelfOutput(hidden_size, dropout)
+
+    def forward(
+        self, x: torch.Tensor, output_attentions: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        out, probs = self.attention(x, output_attentions)
+        return self.output(out), probs

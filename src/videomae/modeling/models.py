@@ -1,0 +1,520 @@
+"""The three VideoMAE models, read as the paper: embeddings -> encoder -> (decoder) -> head.
+
+Drop-in compatible with transformers' classes: same constructor, forward arguments, output
+names and state-dict keys. Differences are deliberate fixes (see docs): bad masks raise instead
+of mixing samples, masked tubelets are never embedded, the position table is built once.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from videomae.config import VideoMAEConfig
+from videomae.masking import normalize_patches, patchify
+from videomae.modeling.attention import VideoMAESelfAttention, check_attn_implementation
+from videomae.modeling.embeddings import VideoMAEEmbeddings, position_table
+from videomae.modeling.layers import VideoMAELayer, run_blocks
+from videomae.modeling.outputs import (
+    BaseModelOutput,
+    ImageClassifierOutput,
+    VideoMAEForPreTrainingOutput,
+)
+
+IMAGENET_DEFAULT_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_DEFAULT_STD = (0.229, 0.224, 0.225)
+
+
+# --------------------------------------------------------------------------- input checks
+def token_grid_of(pixel_values: torch.Tensor, config: VideoMAEConfig) -> tuple[int, int, int]:
+    """Validate `pixel_values` (B, T, C, H, W) against the config; return its token grid."""
+    if not isinstance(pixel_values, torch.Tensor):
+        raise TypeError(f"pixel_values must be a torch.Tensor, got {type(pixel_values).__name__}")
+    if pixel_values.ndim != 5:
+        raise ValueError(
+            "pixel_values must have 5 dimensions (batch, frames, channels, height, width); "
+            f"got shape {tuple(pixel_values.shape)}. For one video add a batch axis with "
+            "pixel_values.unsqueeze(0)"
+        )
+    _, t, c, h, w = pixel_values.shape
+    if c != config.num_channels:
+        hint = ""
+        if t == config.num_channels:
+            hint = " (it looks channels-first: use pixel_values.permute(0, 2, 1, 3, 4))"
+        raise ValueError(
+            f"pixel_values has {c} channels at dim 2, the config expects "
+            f"num_channels={config.num_channels}; layout is (batch, frames, channels, height, "
+            f"width){hint}"
+        )
+    ts = config.tubelet_size
+    p = config.patch_hw[0]
+    if t % ts:
+        raise ValueError(
+            f"number of frames {t} is not divisible by tubelet_size={ts}; sample a multiple of {ts}"
+        )
+    if h % p or w % p:
+        raise ValueError(
+            f"frame size {h}x{w} is not divisible by patch_size={p}; resize or crop to a multiple"
+        )
+    return t // ts, h // p, w // p
+
+
+def check_grid(
+    grid: tuple[int, int, int], config: VideoMAEConfig, interpolate_pos_encoding: bool
+) -> None:
+    if interpolate_pos_encoding or grid == config.token_grid:
+        return
+    t, h, w = grid
+    ts, p = config.tubelet_size, config.patch_hw[0]
+    got = f"{t * ts} frames of {h * p}x{w * p}"
+    exp_h, exp_w = config.image_hw
+    raise ValueError(
+        f"input is {got}, the model was configured for {config.num_frames} frames of "
+        f"{exp_h}x{exp_w}; resize/sample the input to match, or pass "
+        "interpolate_pos_encoding=True to resize the position table"
+    )
+
+
+def check_mask(
+    mask: torch.Tensor, batch_size: int, num_tokens: int, name: str = "bool_masked_pos"
+) -> torch.Tensor:
+    """Validate a (B, N) boolean mask with the same number of True per sample; broadcast (N,)."""
+    if not isinstance(mask, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(mask).__name__}")
+    if mask.dtype != torch.bool:
+        raise ValueError(
+            f"{name} must be a torch.bool tensor (True = masked), got dtype {mask.dtype}; "
+            f"convert with {name}.bool() if it holds 0/1"
+        )
+    if mask.ndim == 1:
+        mask = mask.unsqueeze(0)
+    if mask.ndim != 2 or mask.shape[1] != num_tokens or mask.shape[0] not in (1, batch_size):
+        raise ValueError(
+            f"{name} must have shape (batch_size, num_tokens) = ({batch_size}, {num_tokens}), "
+            f"got {tuple(mask.shape)}; num_tokens = (frames/tubelet)*(height/patch)*(width/patch)"
+        )
+    if mask.shape[0] != batch_size:
+        mask = mask.expand(batch_size, -1)
+    counts = mask.sum(dim=1)
+    if batch_size > 1 and bool((counts != counts[0]).any()):
+        raise ValueError(
+            f"{name} must mask the same number of tokens in every sample, got counts "
+            f"{counts.tolist()}; use videomae.masking.tube_mask or random_mask"
+        )
+    return mask
+
+
+# --------------------------------------------------------------------------- base class
+class VideoMAEPreTrainedModel(nn.Module):
+    """Shared plumbing: weight init, loading/saving, attention kernel, checkpointing."""
+
+    config_class = VideoMAEConfig
+    base_model_prefix = "videomae"
+    main_input_name = "pixel_values"
+    supports_gradient_checkpointing = True
+
+    def __init__(self, config: VideoMAEConfig) -> None:
+        super().__init__()
+        if not isinstance(config, VideoMAEConfig):
+            config = VideoMAEConfig.from_dict(config.to_dict())  # e.g. transformers' config
+        config.validate()
+        self.config = config
+
+    # --- init -----------------------------------------------------------------
+    def _init_weights(self, module: nn.Module) -> None:
+        std = self.config.initializer_range
+        if isinstance(module, (nn.Linear, nn.Conv3d)):
+            nn.init.normal_(module.weight, mean=0.0, std=std)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.LayerNorm):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+
+    def post_init(self) -> None:
+        self.apply(self._init_weights)
+        self.set_attn_implementation(self.config.attn_implementation)
+
+    # --- attention kernel ---------------------------------------------------------
+    def set_attn_implementation(self, name: str) -> None:
+        """Switch every attention module (encoder and decoder) to 'sdpa', 'eager' or flash."""
+        check_attn_implementation(name)
+        self.config._attn_implementation = name
+        for module in self.modules():
+            if isinstance(module, VideoMAESelfAttention):
+                module.attn_implementation = name
+
+    # --- conveniences ---------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.parameters()).dtype
+
+    def num_parameters(self, only_trainable: bool = False) -> int:
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not only_trainable)
+
+    def gradient_checkpointing_enable(
+        self, gradient_checkpointing_kwargs: dict | None = None
+    ) -> None:
+        for module in self.modules():
+            if hasattr(module, "gradient_checkpointing"):
+                module.gradient_checkpointing = True
+
+    def gradient_checkpointing_disable(self) -> None:
+        for module in self.modules():
+            if hasattr(module, "gradient_checkpointing"):
+                module.gradient_checkpointing = False
+
+    @property
+    def is_gradient_checkpointing(self) -> bool:
+        return any(getattr(m, "gradient_checkpointing", False) for m in self.modules())
+
+    def _flags(
+        self, output_attentions, output_hidden_states, return_dict
+    ) -> tuple[bool, bool, bool]:
+        c = self.config
+        return (
+            c.output_attentions if output_attentions is None else output_attentions,
+            c.output_hidden_states if output_hidden_states is None else output_hidden_states,
+            c.return_dict if return_dict is None else return_dict,
+        )
+
+    # --- checkpoints ------------------------------------------------------------------
+    @classmethod
+    def from_pretrained(
+        cls, pretrained_model_name_or_path: str | os.PathLike, *model_args: Any, **kwargs: Any
+    ):
+        """Load from a folder, a hub id, or an original-release `.pth` file.
+
+        Accepts transformers' keyword arguments: `config`, `attn_implementation`,
+        `torch_dtype`/`dtype`, `device`/`device_map`, `num_labels`, `id2label`, `label2id`,
+        `ignore_mismatched_sizes`, `output_loading_info`, `revision`, `token`, `cache_dir`,
+        `local_files_only`, plus any config field (e.g. `num_frames=8`).
+        """
+        from videomae.checkpoints import load_pretrained
+
+        return load_pretrained(cls, pretrained_model_name_or_path, **kwargs)
+
+    def save_pretrained(
+        self,
+        save_directory: str | os.PathLike,
+        *,
+        safe_serialization: bool = True,
+        max_shard_size: int | str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Write `config.json` + `model.safetensors` in the layout transformers reads."""
+        from videomae.checkpoints import save_pretrained
+
+        save_pretrained(
+            self,
+            save_directory,
+            safe_serialization=safe_serialization,
+            max_shard_size=max_shard_size,
+        )
+
+
+# --------------------------------------------------------------------------- encoder
+class VideoMAEEncoder(nn.Module):
+    def __init__(self, config: VideoMAEConfig) -> None:
+        super().__init__()
+        rates = torch.linspace(0, config.drop_path_rate, config.num_hidden_layers).tolist()
+        self.layer = nn.ModuleList(
+            VideoMAELayer(
+                config,
+                hidden_size=config.hidden_size,
+                num_heads=config.num_attention_heads,
+                intermediate_size=config.intermediate_size,
+                drop_path_rate=rate,
+            )
+            for rate in rates
+        )
+        self.gradient_checkpointing = False
+
+    def forward(self, x, output_hidden_states=False, output_attentions=False):
+        return run_blocks(
+            self.layer,
+            x,
+            checkpointing=self.gradient_checkpointing,
+            output_hidden_states=output_hidden_states,
+            output_attentions=output_attentions,
+        )
+
+
+class VideoMAEModel(VideoMAEPreTrainedModel):
+    """The encoder: tubelet embeddings + transformer blocks (+ final LayerNorm without pooling)."""
+
+    def __init__(self, config: VideoMAEConfig) -> None:
+        super().__init__(config)
+        self.embeddings = VideoMAEEmbeddings(self.config)
+        self.encoder = VideoMAEEncoder(self.config)
+        self.layernorm = (
+            None
+            if self.config.use_mean_pooling
+            else nn.LayerNorm(self.config.hidden_size, eps=self.config.layer_norm_eps)
+        )
+        self.post_init()
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.embeddings.patch_embeddings
+
+    def forward(
+        self,
+        pixel_values: torch.Tensor,
+        bool_masked_pos: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        interpolate_pos_encoding: bool = False,
+        **kwargs: Any,
+    ) -> BaseModelOutput | tuple:
+        output_attentions, output_hidden_states, return_dict = self._flags(
+            output_attentions, output_hidden_states, return_dict
+        )
+        grid = token_grid_of(pixel_values, self.config)
+        check_grid(grid, self.config, interpolate_pos_encoding)
+        if bool_masked_pos is not None:
+            bool_masked_pos = check_mask(
+                bool_masked_pos, pixel_values.shape[0], grid[0] * grid[1] * grid[2]
+            )
+            bool_masked_pos = bool_masked_pos.to(pixel_values.device)
+            if bool(bool_masked_pos.all()):
+                raise ValueError("bool_masked_pos masks every token; keep at least one visible")
+        x = self.embeddings(pixel_values, bool_masked_pos, grid)  # (B, n_visible, D)
+        x, hidden, attns = self.encoder(x, output_hidden_states, output_attentions)
+        if self.layernorm is not None:
+            x = self.layernorm(x)
+        out = BaseModelOutput(last_hidden_state=x, hidden_states=hidden, attentions=attns)
+        return out if return_dict else out.to_tuple()
+
+
+# --------------------------------------------------------------------------- pre-training
+class VideoMAEDecoder(nn.Module):
+    """Light decoder: blocks over visible + mask tokens, then norm and a pixel head."""
+
+    def __init__(self, config: VideoMAEConfig) -> None:
+        super().__init__()
+        self.decoder_layers = nn.ModuleList(
+            VideoMAELayer(
+                config,
+                hidden_size=config.decoder_hidden_size,
+                num_heads=config.decoder_num_attention_heads,
+                intermediate_size=config.decoder_intermediate_size,
+            )
+            for _ in range(config.decoder_num_hidden_layers)
+        )
+        eps = 1e-5 if config.decoder_norm_eps is None else config.decoder_norm_eps
+        self.norm = nn.LayerNorm(config.decoder_hidden_size, eps=eps)
+        out_dim = config.num_channels * config.tubelet_size * config.patch_hw[0] ** 2
+        self.head = nn.Linear(config.decoder_hidden_size, out_dim)
+        self.gradient_checkpointing = False
+
+    def forward(self, x: torch.Tensor, return_token_num: int) -> torch.Tensor:
+        x, _, _ = run_blocks(self.decoder_layers, x, checkpointing=self.gradient_checkpointing)
+        x = x[:, x.shape[1] - return_token_num :]  # the mask tokens sit at the end
+        return self.head(self.norm(x))
+
+
+class VideoMAEForPreTraining(VideoMAEPreTrainedModel):
+    """Encoder on visible tubelets, decoder reconstructs the masked ones (MSE in pixel space)."""
+
+    def __init__(self, config: VideoMAEConfig) -> None:
+        super().__init__(config)
+        self.videomae = VideoMAEModel(self.config)
+        self.encoder_to_decoder = nn.Linear(
+            self.config.hidden_size, self.config.decoder_hidden_size, bias=False
+        )
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, self.config.decoder_hidden_size))
+        self.decoder = VideoMAEDecoder(self.config)
+        self._tables: dict[tuple, torch.Tensor] = {}
+        self.post_init()
+
+    def decoder_table(self, grid, device, dtype) -> torch.Tensor:
+        key = (grid, device, dtype)
+        if key not in self._tables:
+            trained = self.config.position_embedding_grid
+            self._tables[key] = position_table(
+                self.config.decoder_hidden_size, grid, tuple(trained) if trained else None
+            ).to(device=device, dtype=dtype)
+        return self._tables[key]
+
+    def targets(self, pixel_values: torch.Tensor, selected: torch.Tensor) -> torch.Tensor:
+        """Pixels the decoder must predict for the `selected` (B, N) tokens, (B, n, ts*p*p*C).
+
+        Inputs are un-normalised with ImageNet statistics when there are 3 channels (as
+        transformers and the original release do); with norm_pix_loss each patch is then
+        standardised per channel. Only the selected patches are computed.
+        """
+        c = self.config
+        with torch.no_grad():
+            frames = pixel_values
+            if c.num_channels == 3:
+                mean = torch.tensor(IMAGENET_DEFAULT_MEAN, device=frames.device, dtype=frames.dtype)
+                std = torch.tensor(IMAGENET_DEFAULT_STD, device=frames.device, dtype=frames.dtype)
+                frames = frames * std.view(1, 1, 3, 1, 1) + mean.view(1, 1, 3, 1, 1)
+            patches = patchify(frames, c.patch_hw[0], c.tubelet_size)  # (B, N, K)
+            b, _, k = patches.shape
+            patches = patches[selected].reshape(b, -1, k)
+            if c.norm_pix_loss:
+                patches = normalize_patches(patches, c.num_channels)
+        return patches
+
+    def forward(
+        self,
+        pixel_values: torch.Tensor,
+        bool_masked_pos: torch.Tensor | None = None,
+        decoder_mask: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        interpolate_pos_encoding: bool = False,
+        **kwargs: Any,
+    ) -> VideoMAEForPreTrainingOutput | tuple:
+        """`decoder_mask` (B, N) bool, optional (VideoMAE V2 dual masking): True = the decoder
+        reconstructs this token; the loss then covers tokens masked AND decoder-selected."""
+        output_attentions, output_hidden_states, return_dict = self._flags(
+            output_attentions, output_hidden_states, return_dict
+        )
+        if bool_masked_pos is None:
+            raise ValueError(
+                "VideoMAEForPreTraining needs bool_masked_pos (B, num_tokens), True = masked; "
+                "make one with videomae.masking.tube_mask"
+            )
+        grid = token_grid_of(pixel_values, self.config)
+        check_grid(grid, self.config, interpolate_pos_encoding)
+        b, n = pixel_values.shape[0], grid[0] * grid[1] * grid[2]
+        mask = check_mask(bool_masked_pos, b, n).to(pixel_values.device)
+        if not bool(mask.any()):
+            raise ValueError("bool_masked_pos masks no token; pre-training needs masked tokens")
+        selected = mask
+        if decoder_mask is not None:
+            decoder_mask = check_mask(decoder_mask, b, n, "decoder_mask").to(mask.device)
+            selected = mask & decoder_mask
+            counts = selected.sum(1)
+            if bool((counts != counts[0]).any()) or int(counts[0]) == 0:
+                raise ValueError(
+                    "bool_masked_pos & decoder_mask must select the same, non-zero number of "
+                    f"tokens per sample, got {counts.tolist()}; build decoder_mask with "
+                    "videomae.masking.running_cell_mask on the same grid"
+                )
+
+        enc = self.videomae(
+            pixel_values,
+            bool_masked_pos=mask,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
+            interpolate_pos_encoding=interpolate_pos_encoding,
+        )
+        x = self.encoder_to_decoder(enc.last_hidden_state)  # (B, n_visible, Dd)
+        dd = x.shape[-1]
+        table = self.decoder_table(grid, x.device, x.dtype).unsqueeze(0).expand(b, -1, -1)
+        pos_visible = table[~mask].reshape(b, -1, dd)
+        pos_selected = table[selected].reshape(b, -1, dd)
+        x = torch.cat([x + pos_visible, self.mask_token.to(x.dtype) + pos_selected], dim=1)
+        logits = self.decoder(x, pos_selected.shape[1])  # (B, n_selected, ts*p*p*C)
+
+        labels = self.targets(pixel_values, selected)
+        loss = F.mse_loss(logits, labels.to(logits.dtype))
+        out = VideoMAEForPreTrainingOutput(
+            loss=loss, logits=logits, hidden_states=enc.hidden_states, attentions=enc.attentions
+        )
+        return out if return_dict else out.to_tuple()
+
+
+# --------------------------------------------------------------------------- classifier
+class VideoMAEForVideoClassification(VideoMAEPreTrainedModel):
+    """Encoder + mean pooling (or token 0) + linear head."""
+
+    def __init__(self, config: VideoMAEConfig) -> None:
+        super().__init__(config)
+        c = self.config
+        self.num_labels = c.num_labels
+        self.videomae = VideoMAEModel(c)
+        eps = 1e-5 if c.fc_norm_eps is None else c.fc_norm_eps
+        self.fc_norm = nn.LayerNorm(c.hidden_size, eps=eps) if c.use_mean_pooling else None
+        self.classifier = (
+            nn.Linear(c.hidden_size, c.num_labels) if c.num_labels > 0 else nn.Identity()
+        )
+        self.post_init()
+
+    def pool(self, hidden: torch.Tensor) -> torch.Tensor:
+        """(B, N, D) -> (B, D): the video-level feature the head sees."""
+        if self.fc_norm is not None:
+            return self.fc_norm(hidden.mean(dim=1))
+        return hidden[:, 0]
+
+    def forward(
+        self,
+        pixel_values: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        interpolate_pos_encoding: bool = False,
+        bool_masked_pos: torch.Tensor | None = None,
+        **kwargs: Any,
+    ) -> ImageClassifierOutput | tuple:
+        output_attentions, output_hidden_states, return_dict = self._flags(
+            output_attentions, output_hidden_states, return_dict
+        )
+        enc = self.videomae(
+            pixel_values,
+            bool_masked_pos=bool_masked_pos,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
+            interpolate_pos_encoding=interpolate_pos_encoding,
+        )
+        logits = self.classifier(self.pool(enc.last_hidden_state))
+        loss = None if labels is None else self.loss(logits, labels)
+        out = ImageClassifierOutput(
+            loss=loss, logits=logits, hidden_states=enc.hidden_states, attentions=enc.attentions
+        )
+        return out if return_dict else out.to_tuple()
+
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """transformers' rules: regression (1 label), single-label (int labels), multi-label."""
+        c = self.config
+        labels = labels.to(logits.device)
+        if c.problem_type is None:
+            if c.num_labels == 1:
+                c.problem_type = "regression"
+            elif labels.dtype in (torch.long, torch.int, torch.int16, torch.int8, torch.uint8):
+                c.problem_type = "single_label_classification"
+            else:
+                c.problem_type = "multi_label_classification"
+        if c.problem_type == "regression":
+            if c.num_labels == 1:
+                return F.mse_loss(logits.squeeze(), labels.squeeze().to(logits.dtype))
+            return F.mse_loss(logits, labels.to(logits.dtype))
+        if c.problem_type == "single_label_classification":
+            if labels.is_floating_point():
+                raise ValueError(
+                    f"single-label classification needs integer class labels, got {labels.dtype}"
+                )
+            if labels.numel() != logits.shape[0]:
+                raise ValueError(
+                    f"labels has {labels.numel()} entries for a batch of {logits.shape[0]} videos"
+                )
+            bad = (labels >= c.num_labels) | ((labels < 0) & (labels != -100))
+            if bool(bad.any()):
+                raise ValueError(
+                    f"labels must be in [0, {c.num_labels}) (or -100 to ignore), got "
+                    f"{labels[bad].unique().tolist()}; the model has num_labels={c.num_labels}"
+                )
+            return F.cross_entropy(logits.view(-1, c.num_labels), labels.view(-1))
+        if c.problem_type == "multi_label_classification":
+            if labels.shape != logits.shape:
+                raise ValueError(
+                    f"multi-label targets must have shape {tuple(logits.shape)}, got {tuple(labels.shape)}"
+                )
+            return F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
+        raise ValueError(f"unknown problem_type {c.problem_type!r}")
