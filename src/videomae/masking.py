@@ -7,6 +7,9 @@ layout of transformers' pre-training targets and of the decoder head's output.
 
 from __future__ import annotations
 
+import math
+from typing import Literal
+
 import torch
 
 
@@ -48,3 +51,222 @@ def normalize_patches(patches: torch.Tensor, channels: int, eps: float = 1e-6) -
     mean = x.mean(dim=-2, keepdim=True)
     std = x.var(dim=-2, unbiased=True, keepdim=True).sqrt()
     return ((x - mean) / (std + eps)).reshape(b, n, d)
+
+
+# --------------------------------------------------------------------------------------------
+# Mask generators. All return bool tensors, True = masked (hidden from the encoder), except the
+# decoder mask of :func:`running_cell_mask` whose polarity is documented there.
+# --------------------------------------------------------------------------------------------
+
+MaskKind = Literal["tube", "random"]
+
+
+def num_masked(num_tokens: int, ratio: float) -> int:
+    """How many of ``num_tokens`` a ``ratio`` masks: Python ``round(ratio * num_tokens)``."""
+    _check_ratio(ratio, "ratio")
+    return int(round(ratio * num_tokens))
+
+
+def _check_ratio(ratio: float, name: str) -> None:
+    if not (0.0 <= float(ratio) < 1.0):
+        raise ValueError(
+            f"{name} must be in [0, 1), got {ratio!r}; pass e.g. 0.9 for 90% masking "
+            "(a ratio of 1 would hide every token from the encoder)"
+        )
+
+
+def _check_grid(grid: tuple[int, int, int]) -> tuple[int, int, int]:
+    if len(grid) != 3 or any(int(g) <= 0 for g in grid):
+        raise ValueError(
+            f"grid must be (t, h, w) token counts, all positive, got {grid!r}; "
+            "use (frames // tubelet, height // patch, width // patch)"
+        )
+    t, h, w = (int(g) for g in grid)
+    return t, h, w
+
+
+def _check_batch(batch_size: int) -> None:
+    if int(batch_size) <= 0:
+        raise ValueError(f"batch_size must be positive, got {batch_size!r}")
+
+
+def _uniform(
+    shape: tuple[int, ...],
+    generator: torch.Generator | None,
+    device: torch.device | str | None,
+) -> torch.Tensor:
+    """Uniform noise drawn on the generator's device (so seeded draws match across devices)."""
+    draw_device = generator.device if generator is not None else device
+    return torch.rand(shape, generator=generator, device=draw_device)
+
+
+def _lowest_k_mask(noise: torch.Tensor, k: int, device: torch.device | str | None) -> torch.Tensor:
+    """(B, M) noise -> (B, M) bool, True at the k smallest entries of each row (exactly k)."""
+    mask = torch.zeros(noise.shape, dtype=torch.bool, device=noise.device)
+    if k > 0:
+        ids = noise.argsort(dim=1)[:, :k]  # (B, k)
+        mask.scatter_(1, ids, True)
+    return mask.to(device) if device is not None else mask
+
+
+def random_mask(
+    batch_size: int,
+    num_tokens: int,
+    ratio: float,
+    *,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """Independent random mask per sample (the paper's ablation): (B, N) bool, True = masked.
+
+    Exactly ``round(ratio * N)`` tokens are masked in every sample.
+    """
+    _check_batch(batch_size)
+    if int(num_tokens) <= 0:
+        raise ValueError(f"num_tokens must be positive, got {num_tokens!r}")
+    k = num_masked(num_tokens, ratio)
+    noise = _uniform((int(batch_size), int(num_tokens)), generator, device)  # (B, N)
+    return _lowest_k_mask(noise, k, device)
+
+
+def tube_mask(
+    batch_size: int,
+    grid: tuple[int, int, int],
+    ratio: float = 0.9,
+    *,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """Tube masking (the paper's default): one random spatial mask repeated over all t.
+
+    ``grid`` is (t, h, w) in tokens. Returns (B, t*h*w) bool, True = masked, token order t-major.
+    Exactly ``round(ratio * h * w)`` tokens per temporal slice, so ``t`` times that per sample.
+    """
+    _check_batch(batch_size)
+    t, h, w = _check_grid(grid)
+    k = num_masked(h * w, ratio)
+    noise = _uniform((int(batch_size), h * w), generator, device)  # (B, h*w)
+    spatial = _lowest_k_mask(noise, k, device)  # (B, h*w)
+    return spatial.unsqueeze(1).expand(-1, t, -1).reshape(int(batch_size), t * h * w)
+
+
+def make_mask(
+    kind: MaskKind,
+    batch_size: int,
+    grid: tuple[int, int, int],
+    ratio: float = 0.9,
+    *,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """Encoder mask by name: ``"tube"`` or ``"random"``; (B, t*h*w) bool, True = masked."""
+    if kind == "tube":
+        return tube_mask(batch_size, grid, ratio, generator=generator, device=device)
+    if kind == "random":
+        t, h, w = _check_grid(grid)
+        return random_mask(batch_size, t * h * w, ratio, generator=generator, device=device)
+    raise ValueError(f"mask kind must be 'tube' or 'random', got {kind!r}")
+
+
+def running_cell_mask(
+    batch_size: int,
+    grid: tuple[int, int, int],
+    keep_ratio: float = 0.5,
+    *,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """VideoMAE V2's decoder mask ("running cell"): (B, t*h*w) bool.
+
+    POLARITY: True = the decoder RECONSTRUCTS this token (it is *kept* for the decoder). This is
+    the negation of V2's ``decode_masked_pos``, whose True means "dropped from the decoder".
+
+    The frame is tiled with 2x2 cells; cell slot k = 2*(y % 2) + (x % 2). V2 keeps a queue of
+    ``n_drop`` ones (dropped) followed by ``4 - n_drop`` zeros (kept), ``n_drop = 4 * (1 -
+    keep_ratio)``; slot k of temporal slice i reads queue[(k + ptr + i + 1) % 4] with one random
+    start ``ptr`` in {0..3} per sample, so the kept slots shift by one every temporal slice.
+    With keep_ratio 0.5 every slice keeps exactly h*w/2 tokens. h and w must be even.
+    When t is a multiple of 4, every spatial position is kept in exactly ``t * keep_ratio``
+    slices, so with a tube encoder mask the overlap has the same size in every sample.
+    """
+    _check_batch(batch_size)
+    t, h, w = _check_grid(grid)
+    if h % 2 or w % 2:
+        raise ValueError(
+            f"running-cell masking tiles 2x2 cells, so the token grid h and w must be even, "
+            f"got h={h}, w={w}; use an input size that is an even multiple of the patch size"
+        )
+    n_keep = round(4 * float(keep_ratio))
+    if abs(4 * float(keep_ratio) - n_keep) > 1e-6 or not 0 < n_keep < 4:
+        raise ValueError(
+            "keep_ratio must give the decoder 1, 2 or 3 of the 4 slots of a 2x2 cell, i.e. be "
+            f"0.25, 0.5 or 0.75, got {keep_ratio!r}; V2 uses 0.5"
+        )
+    n_drop = 4 - n_keep
+    draw_device = generator.device if generator is not None else device
+    ptr = torch.randint(0, 4, (int(batch_size),), generator=generator, device=draw_device)
+    ptr = ptr.to(device) if device is not None else ptr  # (B,)
+    out_device = ptr.device
+    ys = torch.arange(h, device=out_device)
+    xs = torch.arange(w, device=out_device)
+    slot = (2 * (ys % 2)).unsqueeze(1) + (xs % 2).unsqueeze(0)  # (h, w)
+    step = torch.arange(t, device=out_device) + 1  # (t,)
+    # queue position of every token: (B, t, h, w); positions < n_drop are dropped.
+    pos = (slot.view(1, 1, h, w) + ptr.view(-1, 1, 1, 1) + step.view(1, t, 1, 1)) % 4
+    return (pos >= n_drop).reshape(int(batch_size), t * h * w)
+
+
+def decoder_targets(encoder_mask: torch.Tensor, decoder_mask: torch.Tensor) -> torch.Tensor:
+    """Tokens whose reconstruction loss counts under dual masking: (B, N) bool.
+
+    ``encoder_mask`` (True = hidden from the encoder) and ``decoder_mask`` (True = selected for
+    the decoder, see :func:`running_cell_mask`) are (B, N) with equal counts per sample.
+
+    Their intersection does NOT have an equal count per sample (e.g. a 90% tube mask and a 50%
+    running cell overlap in a varying number of tokens), and batched gathers need one. V2 itself
+    decodes every decoder-selected token and weights the loss by the intersection; here the
+    count is fixed instead, without looking at the rest of the batch (so results do not depend
+    on how a global batch is split over processes):
+
+    - K = round(M * D / N) with M, D the per-sample encoder / decoder counts (the expected size
+      of the intersection);
+    - candidates are ranked: tokens in the intersection first, then encoder-masked tokens that the
+      decoder did not select; ties are broken by a fixed, evenly spread order of token positions
+      (position i ranks by (i * s) mod N for a step s coprime to N near N / golden ratio), so
+      trimming or padding spreads over time and space instead of favouring early frames;
+    - the first K candidates are returned. The result is always a subset of ``encoder_mask``.
+    """
+    if encoder_mask.shape != decoder_mask.shape or encoder_mask.dim() != 2:
+        raise ValueError(
+            f"encoder_mask and decoder_mask must both be (B, N), got {tuple(encoder_mask.shape)} "
+            f"and {tuple(decoder_mask.shape)}"
+        )
+    enc = encoder_mask.to(torch.bool)
+    dec = decoder_mask.to(device=enc.device, dtype=torch.bool)
+    b, n = enc.shape
+    m_counts, d_counts = enc.sum(dim=1), dec.sum(dim=1)  # (B,)
+    if b and (bool((m_counts != m_counts[0]).any()) or bool((d_counts != d_counts[0]).any())):
+        raise ValueError(
+            "every sample must mask the same number of tokens in encoder_mask and select the same "
+            f"number in decoder_mask; got encoder counts {m_counts.tolist()} and decoder counts "
+            f"{d_counts.tolist()}; build them with tube_mask / random_mask / running_cell_mask"
+        )
+    if b == 0:
+        return enc.clone()
+    m, d = int(m_counts[0]), int(d_counts[0])
+    k = int(round(m * d / n))
+    spread = _spread_rank(n, enc.device)  # (N,) a permutation of 0..N-1
+    tier = torch.where(enc & dec, 0, torch.where(enc, 1, 2))  # (B, N)
+    score = tier * n + spread  # (B, N), unique per row
+    out = torch.zeros_like(enc)
+    if k > 0:
+        out.scatter_(1, score.argsort(dim=1)[:, :k], True)
+    return out
+
+
+def _spread_rank(n: int, device: torch.device) -> torch.Tensor:
+    """A fixed low-discrepancy permutation of 0..n-1: rank(i) = (i * s) mod n, gcd(s, n) = 1."""
+    s = max(1, int(round(n / 1.6180339887)))
+    while math.gcd(s, n) != 1:
+        s += 1
+    return (torch.arange(n, device=device) * s) % n

@@ -1,0 +1,1 @@
+"""Datasets, clip transforms, mixup and synthetic videos."""

@@ -1,0 +1,1 @@
+"""Training recipes: one loop, pre-training and fine-tuning."""

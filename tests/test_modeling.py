@@ -1,0 +1,326 @@
+"""Parity with transformers (the contract) and the behaviour of the model classes.
+
+Tolerance: fp32, max abs diff <= 1e-5 on every output, weights copied through
+save_pretrained -> from_pretrained in both directions.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+import transformers
+from conftest import random_mask, tiny_kwargs
+
+import videomae
+from videomae import VideoMAEConfig, VideoMAEForPreTraining, VideoMAEForVideoClassification, VideoMAEModel
+
+TOL = 1e-5
+CLASSES = ["VideoMAEModel", "VideoMAEForPreTraining", "VideoMAEForVideoClassification"]
+
+CASES = {
+    "default": dict(),
+    "tubelet1": dict(tubelet_size=1, num_frames=3),
+    "channels1": dict(num_channels=1),
+    "cls_token0": dict(use_mean_pooling=False),
+    "raw_pixels": dict(norm_pix_loss=False),
+    "no_qv_bias": dict(qv_bias=False, image_size=(32, 48)),
+}
+
+
+def max_diff(a, b) -> float:
+    if isinstance(a, (tuple, list)):
+        assert len(a) == len(b)
+        return max(max_diff(x, y) for x, y in zip(a, b))
+    return (a.float() - b.float()).abs().max().item()
+
+
+def build_inputs(cls_name, cfg, masked: bool, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    h, w = cfg.image_hw
+    x = torch.randn(2, cfg.num_frames, cfg.num_channels, h, w, generator=g)
+    kwargs = {}
+    n = cfg.num_tokens
+    if cls_name == "VideoMAEForPreTraining" or masked:
+        kwargs["bool_masked_pos"] = random_mask(2, n, max(1, (3 * n) // 4), seed)
+    if cls_name == "VideoMAEForVideoClassification":
+        kwargs.pop("bool_masked_pos", None)
+        kwargs["labels"] = torch.tensor([0, 1])
+    return x, kwargs
+
+
+def compare(ref_out, our_out):
+    keys = [k for k in ref_out.keys() if ref_out[k] is not None and (not isinstance(ref_out[k], tuple) or len(ref_out[k]))]
+    assert keys, "reference returned nothing to compare"
+    for key in keys:
+        assert key in our_out.keys(), key
+        d = max_diff(ref_out[key], our_out[key])
+        assert d <= TOL, f"{key}: max abs diff {d:.3e} > {TOL}"
+
+
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("cls_name", CLASSES)
+@pytest.mark.parametrize("attn", ["sdpa", "eager"])
+@pytest.mark.parametrize("direction", ["theirs_to_ours", "ours_to_theirs"])
+def test_parity_with_transformers(tmp_path, case, cls_name, attn, direction):
+    kw = tiny_kwargs(num_labels=3, **CASES[case])
+    torch.manual_seed(0)
+    if direction == "theirs_to_ours":
+        ref = getattr(transformers, cls_name)(transformers.VideoMAEConfig(**kw))
+        ref.save_pretrained(tmp_path)
+        ref = getattr(transformers, cls_name).from_pretrained(tmp_path, attn_implementation=attn).eval()
+        ours = getattr(videomae, cls_name).from_pretrained(tmp_path, attn_implementation=attn).eval()
+    else:
+        ours = getattr(videomae, cls_name)(VideoMAEConfig(**kw))
+        ours.save_pretrained(tmp_path)
+        ours = getattr(videomae, cls_name).from_pretrained(tmp_path, attn_implementation=attn).eval()
+        ref = getattr(transformers, cls_name).from_pretrained(tmp_path, attn_implementation=attn).eval()
+    assert sorted(ref.state_dict()) == sorted(ours.state_dict())
+    for masked in ([False, True] if cls_name == "VideoMAEModel" else [True]):
+        x, kwargs = build_inputs(cls_name, ours.config, masked)
+        with torch.no_grad():
+            r = ref(x, output_hidden_states=True, output_attentions=(attn == "eager"), **kwargs)
+            o = ours(x, output_hidden_states=True, output_attentions=(attn == "eager"), **kwargs)
+        compare(r, o)
+        if attn == "eager":
+            assert len(o.attentions) == ours.config.num_hidden_layers
+
+
+@pytest.mark.slow
+def test_base_size_classifier_parity(tmp_path):
+    """Parity at the real size: 16 frames of 224x224, ViT-B, 400 labels."""
+    torch.manual_seed(0)
+    ref = transformers.VideoMAEForVideoClassification(transformers.VideoMAEConfig(num_labels=400)).eval()
+    ref.save_pretrained(tmp_path)
+    ours = VideoMAEForVideoClassification.from_pretrained(tmp_path)
+    assert ours.num_parameters() == 86_534_800
+    x = torch.randn(1, 16, 3, 224, 224, generator=torch.Generator().manual_seed(1))
+    with torch.inference_mode():
+        r, o = ref(x).logits, ours(x).logits
+    assert r.shape == o.shape == (1, 400)
+    assert max_diff(r, o) <= TOL
+
+
+def test_pretraining_parameter_count_base():
+    with torch.device("meta"):
+        model = VideoMAEForPreTraining(VideoMAEConfig(use_mean_pooling=False))
+    # transformers' VideoMAEForPreTraining(use_mean_pooling=False) has the same count
+    assert model.num_parameters() == 94_209_408 + 768 * 2
+
+
+def test_outputs_index_like_tuples(tiny_config):
+    model = VideoMAEForVideoClassification(tiny_config).eval()
+    x = torch.randn(1, 4, 3, 32, 32)
+    out = model(x, labels=torch.tensor([1]))
+    assert out[0] is out.loss and out[1] is out.logits and out["logits"] is out.logits
+    tup = model(x, labels=torch.tensor([1]), return_dict=False)
+    assert isinstance(tup, tuple) and torch.equal(tup[1], out.logits)
+    assert model(x)[0] is not None and model(x)[0].shape == (1, 2)
+
+
+def test_sdpa_and_eager_agree_and_attentions_fall_back(tiny_config):
+    model = VideoMAEModel(tiny_config).eval()
+    x = torch.randn(2, 4, 3, 32, 32)
+    sdpa = model(x).last_hidden_state
+    with pytest.warns(UserWarning, match="cannot return"):
+        out = model(x, output_attentions=True)
+    assert len(out.attentions) == 2 and out.attentions[0].shape == (2, 4, 32, 32)
+    model.set_attn_implementation("eager")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        eager = model(x, output_attentions=True)
+    assert max_diff(sdpa, eager.last_hidden_state) <= 1e-6
+    assert torch.allclose(eager.attentions[0].sum(-1), torch.ones(2, 4, 32))
+
+
+def test_set_attn_implementation_reaches_decoder(tiny_config):
+    model = VideoMAEForPreTraining(tiny_config)
+    model.set_attn_implementation("eager")
+    kinds = {m.attn_implementation for m in model.modules() if hasattr(m, "attn_implementation")}
+    assert kinds == {"eager"}
+    assert model.decoder.decoder_layers[0].attention.attention.attn_implementation == "eager"
+
+
+def test_flash_attention_needs_package_and_gpu(tiny_config):
+    if videomae.modeling.attention.flash_attn_available():
+        pytest.skip("flash_attn and CUDA are present here")
+    with pytest.raises(ImportError, match="flash_attn package and a CUDA"):
+        VideoMAEModel(tiny_config.copy(attn_implementation="flash_attention_2"))
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    "shape,match",
+    [
+        ((4, 3, 32, 32), "must have 5 dimensions"),
+        ((1, 4, 1, 32, 32), "1 channels at dim 2.*num_channels=3"),
+        ((1, 3, 4, 32, 32), "channels-first"),
+        ((1, 3, 3, 32, 32), "not divisible by tubelet_size=2"),
+        ((1, 4, 3, 30, 32), "not divisible by patch_size=8"),
+        ((1, 4, 3, 40, 40), "configured for 4 frames of 32x32.*interpolate_pos_encoding=True"),
+        ((1, 8, 3, 32, 32), "input is 8 frames of 32x32"),
+    ],
+)
+def test_bad_pixel_values(tiny_config, shape, match):
+    model = VideoMAEModel(tiny_config)
+    with pytest.raises(ValueError, match=match):
+        model(torch.randn(*shape))
+
+
+def test_bad_masks(tiny_config):
+    model = VideoMAEForPreTraining(tiny_config)
+    x = torch.randn(2, 4, 3, 32, 32)
+    n = tiny_config.num_tokens
+    with pytest.raises(ValueError, match=r"shape \(batch_size, num_tokens\) = \(2, 32\), got \(2, 31\)"):
+        model(x, bool_masked_pos=torch.zeros(2, n - 1, dtype=torch.bool))
+    uneven = random_mask(2, n, 20)
+    uneven[1, uneven[1].nonzero()[0]] = False
+    with pytest.raises(ValueError, match=r"same number of tokens in every sample, got counts \[20, 19\]"):
+        model(x, bool_masked_pos=uneven)
+    with pytest.raises(ValueError, match="torch.bool tensor.*got dtype torch.int64"):
+        model(x, bool_masked_pos=random_mask(2, n, 20).long())
+    with pytest.raises(ValueError, match="masks no token"):
+        model(x, bool_masked_pos=torch.zeros(2, n, dtype=torch.bool))
+    with pytest.raises(ValueError, match="masks every token"):
+        model(x, bool_masked_pos=torch.ones(2, n, dtype=torch.bool))
+    with pytest.raises(ValueError, match="needs bool_masked_pos"):
+        model(x)
+
+
+def test_classifier_label_errors(tiny_config):
+    model = VideoMAEForVideoClassification(tiny_config)
+    x = torch.randn(2, 4, 3, 32, 32)
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 2\)"):
+        model(x, labels=torch.tensor([0, 5]))
+    with pytest.raises(ValueError, match="3 entries for a batch of 2"):
+        model(x, labels=torch.tensor([0, 1, 1]))
+
+
+@pytest.mark.parametrize("problem", ["regression", "single", "multi"])
+def test_loss_rules_match_transformers(tmp_path, problem):
+    n_labels = 1 if problem == "regression" else 3
+    kw = tiny_kwargs(num_labels=n_labels)
+    ref = transformers.VideoMAEForVideoClassification(transformers.VideoMAEConfig(**kw))
+    ref.save_pretrained(tmp_path)
+    ref.eval()
+    ours = VideoMAEForVideoClassification.from_pretrained(tmp_path)
+    x = torch.randn(2, 4, 3, 32, 32)
+    labels = {
+        "regression": torch.tensor([0.5, -1.0]),
+        "single": torch.tensor([2, 0]),
+        "multi": torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]]),
+    }[problem]
+    with torch.no_grad():
+        r, o = ref(x, labels=labels), ours(x, labels=labels)
+    assert ours.config.problem_type == ref.config.problem_type
+    assert abs(r.loss.item() - o.loss.item()) <= TOL
+
+
+# ---------------------------------------------------------------- clip shapes
+def test_interpolate_pos_encoding_identity_is_exact(tiny_config):
+    model = VideoMAEModel(tiny_config).eval()
+    x = torch.randn(1, 4, 3, 32, 32)
+    assert torch.equal(model(x).last_hidden_state, model(x, interpolate_pos_encoding=True).last_hidden_state)
+
+
+@pytest.mark.parametrize("shape", [(8, 32, 32), (2, 48, 48), (6, 40, 24)])
+def test_interpolate_pos_encoding_other_sizes(tiny_config, shape):
+    t, h, w = shape
+    for cls in (VideoMAEModel, VideoMAEForVideoClassification):
+        model = cls(tiny_config).eval()
+        out = model(torch.randn(1, t, 3, h, w), interpolate_pos_encoding=True)
+        assert torch.isfinite(out[0]).all()
+    pre = VideoMAEForPreTraining(tiny_config)
+    n = (t // 2) * (h // 8) * (w // 8)
+    out = pre(torch.randn(1, t, 3, h, w), bool_masked_pos=random_mask(1, n, n // 2), interpolate_pos_encoding=True)
+    assert out.logits.shape == (1, n // 2, 2 * 8 * 8 * 3)
+
+
+def test_load_with_other_clip_length_resizes_table(tmp_path, tiny_config):
+    VideoMAEForVideoClassification(tiny_config).save_pretrained(tmp_path)
+    model = VideoMAEForVideoClassification.from_pretrained(tmp_path, num_frames=8, image_size=48)
+    assert model.config.position_embedding_grid == [2, 4, 4]
+    assert model(torch.randn(1, 8, 3, 48, 48)).logits.shape == (1, 2)
+    model.save_pretrained(tmp_path / "again")
+    again = VideoMAEForVideoClassification.from_pretrained(tmp_path / "again")
+    x = torch.randn(1, 8, 3, 48, 48)
+    assert torch.equal(model(x).logits, again(x).logits)
+
+
+# ---------------------------------------------------------------- training features
+def test_every_parameter_gets_a_gradient(tiny_config):
+    for cls, kwargs in [
+        (VideoMAEForPreTraining, {"bool_masked_pos": random_mask(2, 32, 24)}),
+        (VideoMAEForVideoClassification, {"labels": torch.tensor([0, 1])}),
+    ]:
+        model = cls(tiny_config.copy(drop_path_rate=0.1)).train()
+        model(torch.randn(2, 4, 3, 32, 32), **kwargs).loss.backward()
+        for name, p in model.named_parameters():
+            assert p.grad is not None and torch.isfinite(p.grad).all(), name
+        assert model.mask_token.grad.abs().sum() > 0 if cls is VideoMAEForPreTraining else True
+
+
+def test_gradient_checkpointing_gives_same_gradients(tiny_config):
+    torch.manual_seed(0)
+    a = VideoMAEForPreTraining(tiny_config)
+    b = VideoMAEForPreTraining(tiny_config)
+    b.load_state_dict(a.state_dict())
+    b.gradient_checkpointing_enable()
+    assert b.is_gradient_checkpointing
+    x, m = torch.randn(2, 4, 3, 32, 32), random_mask(2, 32, 24)
+    a(x, bool_masked_pos=m).loss.backward()
+    b(x, bool_masked_pos=m).loss.backward()
+    for (name, p), q in zip(a.named_parameters(), b.parameters()):
+        assert torch.allclose(p.grad, q.grad, atol=1e-7), name
+
+
+def test_drop_path_is_random_in_training_only(tiny_config):
+    model = VideoMAEModel(tiny_config.copy(drop_path_rate=0.5))
+    x = torch.randn(4, 4, 3, 32, 32)
+    model.eval()
+    assert torch.equal(model(x)[0], model(x)[0])
+    model.train()
+    torch.manual_seed(0)
+    first = model(x)[0]
+    assert not torch.equal(first, model(x)[0])
+
+
+def test_decoder_mask_restricts_loss(tiny_config):
+    model = VideoMAEForPreTraining(tiny_config).eval()
+    x = torch.randn(2, 4, 3, 32, 32)
+    mask = random_mask(2, 32, 24)
+    dec = torch.zeros_like(mask)
+    for b in range(2):
+        dec[b, mask[b].nonzero().squeeze(1)[:10]] = True
+    out = model(x, bool_masked_pos=mask, decoder_mask=dec)
+    assert out.logits.shape == (2, 10, 2 * 8 * 8 * 3)
+    target = model.targets(x, mask & dec)
+    assert torch.allclose(out.loss, torch.nn.functional.mse_loss(out.logits, target))
+    with pytest.raises(ValueError, match="same, non-zero number"):
+        model(x, bool_masked_pos=mask, decoder_mask=torch.zeros_like(mask))
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_low_precision_forward(tiny_config, dtype):
+    model = VideoMAEForPreTraining(tiny_config).to(dtype)
+    x = torch.randn(2, 4, 3, 32, 32, dtype=dtype)
+    out = model(x, bool_masked_pos=random_mask(2, 32, 24))
+    assert out.logits.dtype == dtype and torch.isfinite(out.loss)
+
+
+def test_bf16_autocast_close_to_fp32(tiny_config):
+    model = VideoMAEForVideoClassification(tiny_config).eval()
+    x = torch.randn(2, 4, 3, 32, 32)
+    ref = model(x).logits
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = model(x).logits
+    assert (low.float() - ref).abs().max() < 0.05
+
+
+def test_torch_compile(tiny_config):
+    model = VideoMAEForVideoClassification(tiny_config).eval()
+    compiled = torch.compile(model)
+    x = torch.randn(1, 4, 3, 32, 32)
+    with torch.no_grad():
+        assert max_diff(model(x).logits, compiled(x).logits) <= 1e-5

@@ -1,0 +1,244 @@
+"""Reconstruction rows, the PNG/GIF layouts (exact sizes and pixel placement), curves, confusion."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from videomae import viz
+from videomae.masking import normalize_patches, patchify
+
+IMNET_MEAN = torch.tensor([0.485, 0.456, 0.406])
+IMNET_STD = torch.tensor([0.229, 0.224, 0.225])
+
+
+def _model_classes(source: str = "videomae"):
+    """The one switch point for the model classes (transformers is the reference)."""
+    if source == "transformers":
+        from transformers import VideoMAEConfig, VideoMAEForPreTraining
+    else:
+        from videomae import VideoMAEConfig, VideoMAEForPreTraining
+
+    return VideoMAEConfig, VideoMAEForPreTraining
+
+
+def _tiny_pretraining(
+    norm_pix: bool,
+    *,
+    num_frames: int = 4,
+    image_size: int = 8,
+    channels: int = 3,
+    source: str = "videomae",
+):
+    config_cls, model_cls = _model_classes(source)
+    cfg = config_cls(
+        image_size=image_size,
+        patch_size=4,
+        num_channels=channels,
+        num_frames=num_frames,
+        tubelet_size=2,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        decoder_hidden_size=32,
+        decoder_num_hidden_layers=1,
+        decoder_num_attention_heads=2,
+        decoder_intermediate_size=64,
+        norm_pix_loss=norm_pix,
+    )
+    torch.manual_seed(0)
+    return model_cls(cfg).eval()
+
+
+class OracleDecoder(torch.nn.Module):
+    """Returns the exact training target for the masked tokens: a perfect decoder."""
+
+    def __init__(self, patch_size: int, tubelet_size: int, num_channels: int, norm_pix: bool):
+        super().__init__()
+        self.config = SimpleNamespace(
+            patch_size=patch_size,
+            tubelet_size=tubelet_size,
+            num_channels=num_channels,
+            norm_pix_loss=norm_pix,
+        )
+
+    def forward(self, pixel_values: torch.Tensor, bool_masked_pos: torch.Tensor):
+        c = pixel_values.shape[2]
+        if c == 3:
+            frames = pixel_values * IMNET_STD.view(1, 1, 3, 1, 1) + IMNET_MEAN.view(1, 1, 3, 1, 1)
+        else:
+            frames = pixel_values
+        patches = patchify(frames, self.config.patch_size, self.config.tubelet_size)
+        if self.config.norm_pix_loss:
+            patches = normalize_patches(patches, c)
+        b, _, d = patches.shape
+        return SimpleNamespace(logits=patches[bool_masked_pos].reshape(b, -1, d))
+
+
+def _clip(t: int, c: int, h: int, w: int, mean: torch.Tensor, std: torch.Tensor, seed: int = 0):
+    """A normalised clip built from uint8 pixels, so the original row is exactly recoverable."""
+    g = torch.Generator().manual_seed(seed)
+    u8 = torch.randint(0, 256, (1, t, c, h, w), generator=g, dtype=torch.uint8)
+    x = (u8.float() / 255 - mean.view(1, 1, c, 1, 1)) / std.view(1, 1, c, 1, 1)
+    return u8, x
+
+
+def _mask(n: int, num_masked: int, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    m = torch.zeros(1, n, dtype=torch.bool)
+    m[0, torch.randperm(n, generator=g)[:num_masked]] = True
+    return m
+
+
+def _token_mask_image(mask: torch.Tensor, t: int, h: int, w: int, p: int, ts: int) -> torch.Tensor:
+    """(T, H, W) bool: True where the pixel belongs to a masked token (independent of viz)."""
+    grid = mask.reshape(t // ts, h // p, w // p)
+    return grid.repeat_interleave(ts, 0).repeat_interleave(p, 1).repeat_interleave(p, 2)
+
+
+@pytest.mark.parametrize("source", ["videomae", "transformers"])
+@pytest.mark.parametrize("norm_pix", [True, False])
+def test_oracle_target_matches_the_models_loss(norm_pix: bool, source: str) -> None:
+    # the oracle below is what both models train against, so reconstruct() inverts the right thing
+    model = _tiny_pretraining(norm_pix, source=source)
+    _, x = _clip(4, 3, 8, 8, IMNET_MEAN, IMNET_STD)
+    mask = _mask(8, 6)
+    out = model(x, bool_masked_pos=mask)
+    target = OracleDecoder(4, 2, 3, norm_pix)(x, mask).logits
+    assert torch.allclose(out.loss, torch.nn.functional.mse_loss(out.logits, target), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("norm_pix", "channels", "custom_stats"),
+    [(True, 3, False), (False, 3, False), (False, 3, True), (True, 1, True)],
+)
+def test_perfect_decoder_pastes_back_the_original(
+    norm_pix: bool, channels: int, custom_stats: bool
+) -> None:
+    t, h, w, p, ts = 6, 8, 12, 4, 2  # non-square, 3 temporal slots
+    if custom_stats:
+        mean, std = torch.full((channels,), 0.5), torch.full((channels,), 0.25)
+    else:
+        mean, std = IMNET_MEAN, IMNET_STD
+    u8, x = _clip(t, channels, h, w, mean, std, seed=1)
+    n = (t // ts) * (h // p) * (w // p)
+    mask = _mask(n, 14, seed=2)
+    rows = viz.reconstruct(
+        OracleDecoder(p, ts, channels, norm_pix), x, mask, mean=mean.tolist(), std=std.tolist()
+    )
+    assert list(rows) == list(viz.ROW_KINDS)
+    original = u8[0].permute(0, 2, 3, 1)  # (T, H, W, C)
+    for kind, row in rows.items():
+        assert row.dtype == torch.uint8 and row.shape == (t, h, w, channels), kind
+    assert torch.equal(rows["original"], original)
+    diff = (rows["pasted"].int() - original.int()).abs().max()
+    assert diff <= 1  # float round trip through per-patch statistics
+    pix = _token_mask_image(mask, t, h, w, p, ts)  # (T, H, W)
+    assert torch.equal(rows["masked"][~pix], original[~pix])
+    assert bool((rows["masked"][pix] == 128).all())
+    assert bool((rows["reconstruction"][~pix] == 128).all())
+    assert (rows["reconstruction"][pix].int() - original[pix].int()).abs().max() <= 1
+    assert ("true patch" in rows.titles["reconstruction"]) == norm_pix
+
+
+def test_real_model_rows_and_normalised_prediction_range() -> None:
+    model = _tiny_pretraining(True)
+    u8, x = _clip(4, 3, 8, 8, IMNET_MEAN, IMNET_STD)
+    mask = _mask(8, 6, seed=3)
+    rows = viz.reconstruct(model, x, mask)
+    pix = _token_mask_image(mask, 4, 8, 8, 4, 2)
+    original = u8[0].permute(0, 2, 3, 1)
+    assert torch.equal(rows["pasted"][~pix], original[~pix])  # visible patches are the truth
+    assert not model.training
+    # each masked token of the normalised prediction is stretched to the full [0, 255] range
+    norm = rows["normalized_prediction"].permute(0, 3, 1, 2).unsqueeze(0).float()  # (1,T,C,H,W)
+    tokens = patchify(norm, 4, 2)[0]  # (N, D)
+    assert torch.equal(tokens[mask[0]].amin(dim=1), torch.zeros(6))
+    assert torch.equal(tokens[mask[0]].amax(dim=1), torch.full((6,), 255.0))
+    assert bool((tokens[~mask[0]] == 128).all())
+
+
+def test_reconstruct_rejects_bad_inputs() -> None:
+    model = _tiny_pretraining(False)
+    _, x = _clip(4, 3, 8, 8, IMNET_MEAN, IMNET_STD)
+    with pytest.raises(ValueError, match="N=8 tokens"):
+        viz.reconstruct(model, x, _mask(9, 3))
+    with pytest.raises(ValueError, match=r"\(1, T, C, H, W\)"):
+        viz.reconstruct(model, x[0], _mask(8, 3))
+
+
+def _rows(t: int = 5, h: int = 6, w: int = 10, kinds: int = 3) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    names = viz.ROW_KINDS[:kinds]
+    return {k: torch.randint(0, 256, (t, h, w, 3), generator=g, dtype=torch.uint8) for k in names}
+
+
+@pytest.mark.parametrize("fw", [10, 100])  # narrower / wider than the label minimum
+def test_png_grid_size_and_pixel_placement(tmp_path, fw: int) -> None:
+    rows = _rows(w=fw)
+    path = viz.save_reconstruction_png(rows, tmp_path / "sub" / "recon.png", frames=[4, 0, -2])
+    img = Image.open(path)
+    cols, fh = 3, 6
+    pad, title_h, header_h = viz.PAD, viz.TITLE_H, viz.HEADER_H
+    width = max(pad + cols * (fw + pad), viz.MIN_WIDTH)  # labels need MIN_WIDTH
+    expected = (width, header_h + len(rows) * (title_h + fh + pad) + pad)
+    assert img.size == expected == viz.grid_size(len(rows), cols, fh, fw)
+    arr = torch.from_numpy(np.array(img.convert("RGB")))
+    # the 2nd row, 3rd column holds frame -2 (= 3) of the 2nd kind
+    y0 = header_h + 1 * (title_h + fh + pad) + title_h
+    x0 = pad + 2 * (fw + pad)
+    assert torch.equal(arr[y0 : y0 + fh, x0 : x0 + fw], rows["masked"][3])
+    with pytest.raises(ValueError, match="out of range"):
+        viz.save_reconstruction_png(rows, tmp_path / "x.png", frames=[5])
+
+
+def test_gif_frames_size_and_order(tmp_path) -> None:
+    rows = _rows(t=4, kinds=5)
+    for k in rows:  # flat colours survive GIF quantisation exactly
+        rows[k] = torch.zeros_like(rows[k])
+    for i in range(4):  # distinct frames (PIL merges identical consecutive frames)
+        rows["original"][i] = 10 * i
+    rows["pasted"][2] = 200
+    path = viz.save_reconstruction_gif(rows, tmp_path / "recon.gif", fps=5)
+    img = Image.open(path)
+    assert img.n_frames == 4
+    assert img.size == (viz.MIN_WIDTH, 5 * (viz.TITLE_H + 6)) == viz.gif_size(5, 6, 10)
+    assert img.info["duration"] == 200
+    img.seek(2)
+    frame = img.convert("RGB")
+    y = 3 * (viz.TITLE_H + 6) + viz.TITLE_H  # top of the 4th row ("pasted")
+    assert frame.getpixel((5, y + 3)) == (200, 200, 200)
+    assert frame.getpixel((5, y - viz.TITLE_H - 3)) == (0, 0, 0)
+
+
+def test_single_channel_rows_are_saved_as_rgb(tmp_path) -> None:
+    rows = {"original": torch.full((2, 4, 4, 1), 77, dtype=torch.uint8)}
+    img = Image.open(viz.save_reconstruction_png(rows, tmp_path / "g.png"))
+    assert img.mode == "RGB"
+    assert img.getpixel((viz.PAD, viz.HEADER_H + viz.TITLE_H)) == (77, 77, 77)
+
+
+def test_plot_curves_from_csv_and_rows(tmp_path) -> None:
+    csv_path = tmp_path / "metrics.csv"
+    csv_path.write_text("step,loss,lr\n0,1.0,0.001\n10,0.5,\n20,0.25,0.0005\n30,nan,0.0001\n")
+    out = viz.plot_curves(
+        csv_path, tmp_path / "curves.png", keys=("loss", "lr"), log_y=[True, False]
+    )
+    assert Image.open(out).size[0] > 100
+    out2 = viz.plot_curves([{"step": 1, "loss": 2.0}], tmp_path / "c2.png")
+    assert out2.exists()
+    with pytest.raises(ValueError, match="not found"):
+        viz.plot_curves(csv_path, tmp_path / "c3.png", keys=("acc",))
+
+
+def test_plot_confusion_writes_png(tmp_path) -> None:
+    cm = torch.tensor([[3, 1, 0], [0, 2, 2], [1, 0, 4]])
+    out = viz.plot_confusion(cm, ["walk", "run", "jump"], tmp_path / "cm.png")
+    assert Image.open(out).size[0] > 100
+    with pytest.raises(ValueError, match="class names"):
+        viz.plot_confusion(cm, ["a"], tmp_path / "cm2.png")
