@@ -17,7 +17,13 @@ def test_defaults_match_transformers():
 
 
 def test_transformers_reads_our_config(tmp_path):
-    ours = VideoMAEConfig(hidden_size=48, num_attention_heads=4, qv_bias=False, id2label={0: "a", 1: "b", 2: "c"}, drop_path_rate=0.1)
+    ours = VideoMAEConfig(
+        hidden_size=48,
+        num_attention_heads=4,
+        qv_bias=False,
+        id2label={0: "a", 1: "b", 2: "c"},
+        drop_path_rate=0.1,
+    )
     ours.save_pretrained(tmp_path)
     theirs = transformers.VideoMAEConfig.from_pretrained(tmp_path)
     assert theirs.hidden_size == 48 and theirs.qv_bias is False
@@ -25,7 +31,13 @@ def test_transformers_reads_our_config(tmp_path):
 
 
 def test_we_read_transformers_config(tmp_path):
-    theirs = transformers.VideoMAEConfig(num_frames=8, tubelet_size=1, use_mean_pooling=False, num_labels=7, problem_type="multi_label_classification")
+    theirs = transformers.VideoMAEConfig(
+        num_frames=8,
+        tubelet_size=1,
+        use_mean_pooling=False,
+        num_labels=7,
+        problem_type="multi_label_classification",
+    )
     theirs.save_pretrained(tmp_path)
     ours = VideoMAEConfig.from_pretrained(tmp_path)
     assert (ours.num_frames, ours.tubelet_size, ours.use_mean_pooling) == (8, 1, False)
@@ -36,7 +48,9 @@ def test_we_read_transformers_config(tmp_path):
 
 
 def test_old_qkv_bias_name(tmp_path):
-    (tmp_path / "config.json").write_text(json.dumps({"model_type": "videomae", "qkv_bias": False, "torch_dtype": "float16"}))
+    (tmp_path / "config.json").write_text(
+        json.dumps({"model_type": "videomae", "qkv_bias": False, "torch_dtype": "float16"})
+    )
     cfg = VideoMAEConfig.from_pretrained(tmp_path)
     assert cfg.qv_bias is False and cfg.qkv_bias is False
     assert cfg.to_dict()["qkv_bias"] is False and cfg.to_dict()["qv_bias"] is False
@@ -60,7 +74,11 @@ def test_unknown_keys_survive_round_trip():
 )
 def test_presets_match_original_releases(name, hidden, layers, heads, mlp, dec_hidden, dec_heads):
     cfg = VideoMAEConfig.from_preset(name, num_labels=10)
-    assert (cfg.hidden_size, cfg.num_hidden_layers, cfg.num_attention_heads) == (hidden, layers, heads)
+    assert (cfg.hidden_size, cfg.num_hidden_layers, cfg.num_attention_heads) == (
+        hidden,
+        layers,
+        heads,
+    )
     assert cfg.intermediate_size == mlp
     assert (cfg.decoder_hidden_size, cfg.decoder_num_attention_heads) == (dec_hidden, dec_heads)
     assert cfg.num_labels == 10

@@ -14,7 +14,12 @@ import transformers
 from conftest import random_mask, tiny_kwargs
 
 import videomae
-from videomae import VideoMAEConfig, VideoMAEForPreTraining, VideoMAEForVideoClassification, VideoMAEModel
+from videomae import (
+    VideoMAEConfig,
+    VideoMAEForPreTraining,
+    VideoMAEForVideoClassification,
+    VideoMAEModel,
+)
 
 TOL = 1e-5
 CLASSES = ["VideoMAEModel", "VideoMAEForPreTraining", "VideoMAEForVideoClassification"]
@@ -51,7 +56,11 @@ def build_inputs(cls_name, cfg, masked: bool, seed=0):
 
 
 def compare(ref_out, our_out):
-    keys = [k for k in ref_out.keys() if ref_out[k] is not None and (not isinstance(ref_out[k], tuple) or len(ref_out[k]))]
+    keys = [
+        k
+        for k in ref_out.keys()
+        if ref_out[k] is not None and (not isinstance(ref_out[k], tuple) or len(ref_out[k]))
+    ]
     assert keys, "reference returned nothing to compare"
     for key in keys:
         assert key in our_out.keys(), key
@@ -69,15 +78,27 @@ def test_parity_with_transformers(tmp_path, case, cls_name, attn, direction):
     if direction == "theirs_to_ours":
         ref = getattr(transformers, cls_name)(transformers.VideoMAEConfig(**kw))
         ref.save_pretrained(tmp_path)
-        ref = getattr(transformers, cls_name).from_pretrained(tmp_path, attn_implementation=attn).eval()
-        ours = getattr(videomae, cls_name).from_pretrained(tmp_path, attn_implementation=attn).eval()
+        ref = (
+            getattr(transformers, cls_name)
+            .from_pretrained(tmp_path, attn_implementation=attn)
+            .eval()
+        )
+        ours = (
+            getattr(videomae, cls_name).from_pretrained(tmp_path, attn_implementation=attn).eval()
+        )
     else:
         ours = getattr(videomae, cls_name)(VideoMAEConfig(**kw))
         ours.save_pretrained(tmp_path)
-        ours = getattr(videomae, cls_name).from_pretrained(tmp_path, attn_implementation=attn).eval()
-        ref = getattr(transformers, cls_name).from_pretrained(tmp_path, attn_implementation=attn).eval()
+        ours = (
+            getattr(videomae, cls_name).from_pretrained(tmp_path, attn_implementation=attn).eval()
+        )
+        ref = (
+            getattr(transformers, cls_name)
+            .from_pretrained(tmp_path, attn_implementation=attn)
+            .eval()
+        )
     assert sorted(ref.state_dict()) == sorted(ours.state_dict())
-    for masked in ([False, True] if cls_name == "VideoMAEModel" else [True]):
+    for masked in [False, True] if cls_name == "VideoMAEModel" else [True]:
         x, kwargs = build_inputs(cls_name, ours.config, masked)
         with torch.no_grad():
             r = ref(x, output_hidden_states=True, output_attentions=(attn == "eager"), **kwargs)
@@ -91,7 +112,9 @@ def test_parity_with_transformers(tmp_path, case, cls_name, attn, direction):
 def test_base_size_classifier_parity(tmp_path):
     """Parity at the real size: 16 frames of 224x224, ViT-B, 400 labels."""
     torch.manual_seed(0)
-    ref = transformers.VideoMAEForVideoClassification(transformers.VideoMAEConfig(num_labels=400)).eval()
+    ref = transformers.VideoMAEForVideoClassification(
+        transformers.VideoMAEConfig(num_labels=400)
+    ).eval()
     ref.save_pretrained(tmp_path)
     ours = VideoMAEForVideoClassification.from_pretrained(tmp_path)
     assert ours.num_parameters() == 86_534_800
@@ -172,11 +195,15 @@ def test_bad_masks(tiny_config):
     model = VideoMAEForPreTraining(tiny_config)
     x = torch.randn(2, 4, 3, 32, 32)
     n = tiny_config.num_tokens
-    with pytest.raises(ValueError, match=r"shape \(batch_size, num_tokens\) = \(2, 32\), got \(2, 31\)"):
+    with pytest.raises(
+        ValueError, match=r"shape \(batch_size, num_tokens\) = \(2, 32\), got \(2, 31\)"
+    ):
         model(x, bool_masked_pos=torch.zeros(2, n - 1, dtype=torch.bool))
     uneven = random_mask(2, n, 20)
     uneven[1, uneven[1].nonzero()[0]] = False
-    with pytest.raises(ValueError, match=r"same number of tokens in every sample, got counts \[20, 19\]"):
+    with pytest.raises(
+        ValueError, match=r"same number of tokens in every sample, got counts \[20, 19\]"
+    ):
         model(x, bool_masked_pos=uneven)
     with pytest.raises(ValueError, match="torch.bool tensor.*got dtype torch.int64"):
         model(x, bool_masked_pos=random_mask(2, n, 20).long())
@@ -221,7 +248,9 @@ def test_loss_rules_match_transformers(tmp_path, problem):
 def test_interpolate_pos_encoding_identity_is_exact(tiny_config):
     model = VideoMAEModel(tiny_config).eval()
     x = torch.randn(1, 4, 3, 32, 32)
-    assert torch.equal(model(x).last_hidden_state, model(x, interpolate_pos_encoding=True).last_hidden_state)
+    assert torch.equal(
+        model(x).last_hidden_state, model(x, interpolate_pos_encoding=True).last_hidden_state
+    )
 
 
 @pytest.mark.parametrize("shape", [(8, 32, 32), (2, 48, 48), (6, 40, 24)])
@@ -233,7 +262,11 @@ def test_interpolate_pos_encoding_other_sizes(tiny_config, shape):
         assert torch.isfinite(out[0]).all()
     pre = VideoMAEForPreTraining(tiny_config)
     n = (t // 2) * (h // 8) * (w // 8)
-    out = pre(torch.randn(1, t, 3, h, w), bool_masked_pos=random_mask(1, n, n // 2), interpolate_pos_encoding=True)
+    out = pre(
+        torch.randn(1, t, 3, h, w),
+        bool_masked_pos=random_mask(1, n, n // 2),
+        interpolate_pos_encoding=True,
+    )
     assert out.logits.shape == (1, n // 2, 2 * 8 * 8 * 3)
 
 

@@ -99,10 +99,15 @@ def resolve_file(
             f"{name!r} is neither an existing folder nor a hub id like 'MCG-NJU/videomae-base'"
         )
     try:
+        from huggingface_hub import errors as hub_errors
         from huggingface_hub import hf_hub_download
-        from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError
     except ImportError as err:  # pragma: no cover - huggingface_hub is a dependency
         raise CheckpointError("downloading from the hub needs huggingface_hub") from err
+    offline_message = (
+        f"could not fetch {filename} of {name!r} from the Hugging Face Hub and it is not in "
+        "the local cache (no network, or HF_HUB_OFFLINE=1). Without network, download the "
+        "folder elsewhere and pass its local path instead of the hub id"
+    )
     try:
         return Path(
             hf_hub_download(
@@ -114,20 +119,28 @@ def resolve_file(
                 local_files_only=local_files_only,
             )
         )
-    except EntryNotFoundError:
+    except hub_errors.LocalEntryNotFoundError:
+        if required:
+            raise CheckpointError(offline_message) from None
+        return None
+    except hub_errors.EntryNotFoundError:  # the repo exists but lacks this file
         if required:
             raise CheckpointError(f"hub repo {name} has no file {filename}") from None
         return None
-    except RepositoryNotFoundError:
+    except hub_errors.RepositoryNotFoundError:
         raise CheckpointError(
-            f"hub repo {name!r} was not found (or is private: pass token=...)"
+            f"hub repo {name!r} was not found, or is private or gated: check the id, or pass "
+            "token=... for a private repo"
         ) from None
-    except Exception as err:  # offline, connection refused, cache miss in offline mode
-        raise CheckpointError(
-            f"could not fetch {filename} of {name!r} from the Hugging Face Hub and it is not in "
-            f"the local cache ({type(err).__name__}). Without network, download the folder "
-            "elsewhere and pass its local path instead of the hub id"
-        ) from None
+    except hub_errors.RevisionNotFoundError:
+        raise CheckpointError(f"hub repo {name!r} has no revision {revision!r}") from None
+    except Exception as err:
+        remote_missing = getattr(hub_errors, "RemoteEntryNotFoundError", None)
+        if remote_missing is not None and isinstance(err, remote_missing):
+            if required:
+                raise CheckpointError(f"hub repo {name} has no file {filename}") from None
+            return None
+        raise CheckpointError(f"{offline_message} [{type(err).__name__}]") from None
 
 
 def _weight_files(name_or_path: str | os.PathLike, **hub: Any) -> list[Path]:
@@ -141,7 +154,8 @@ def _weight_files(name_or_path: str | os.PathLike, **hub: Any) -> list[Path]:
             return [resolve_file(name_or_path, s, **hub) for s in shards]
         return [found]
     raise CheckpointError(
-        f"no weights found in {name_or_path}: looked for {', '.join(_WEIGHT_FILES)}"
+        f"no weights found in {name_or_path}: looked for {', '.join(_WEIGHT_FILES)} (for a hub "
+        "id: none of them is in the local cache, or the repo has none)"
     )
 
 
@@ -290,6 +304,44 @@ def _resolve_dtype(value: Any, config: VideoMAEConfig) -> torch.dtype | None:
     return dtype
 
 
+_LABEL_KEYS = ("num_labels", "id2label", "label2id")
+
+
+def _looks_original(state_dict: dict[str, torch.Tensor]) -> bool:
+    """True for MCG-NJU / VideoMAEv2 key names (timm style), False for transformers' names."""
+    return any(
+        "patch_embed." in k or k.startswith("blocks.") or ".blocks." in k for k in state_dict
+    )
+
+
+def _read_weight_file(
+    path: Path, kwargs: dict[str, Any]
+) -> tuple[VideoMAEConfig, dict[str, torch.Tensor]]:
+    """A single weights file: an original-release checkpoint (converted) or transformers'
+    layout (config.json must sit beside it)."""
+    if path.suffix == ".safetensors":
+        raw = read_state_dict(path)
+    else:
+        from videomae.convert import load_original_checkpoint
+
+        raw = load_original_checkpoint(path)
+    if _looks_original(raw):
+        from videomae.convert import convert_state_dict, infer_config
+
+        # architecture fields go to the inference (e.g. num_frames, num_attention_heads);
+        # label overrides are applied afterwards like for any checkpoint
+        arch = {k: kwargs.pop(k) for k in list(kwargs) if k not in _LABEL_KEYS}
+        config = VideoMAEConfig.from_dict(infer_config(raw, **arch))
+        return config, convert_state_dict(raw)
+    config_file = path.parent / CONFIG_NAME
+    if not config_file.is_file():
+        raise CheckpointError(
+            f"{path} holds transformers-layout weights but there is no config.json beside it; "
+            "pass the folder that contains both"
+        )
+    return VideoMAEConfig.from_json_file(config_file), raw
+
+
 def load_pretrained(cls, name_or_path: str | os.PathLike, **kwargs: Any):
     """Implementation of `from_pretrained` (see VideoMAEPreTrainedModel.from_pretrained)."""
     hub = {k: kwargs.pop(k) for k in _HUB_KWARGS if k in kwargs}
@@ -303,19 +355,12 @@ def load_pretrained(cls, name_or_path: str | os.PathLike, **kwargs: Any):
     kwargs.pop("trust_remote_code", None)
     kwargs.pop("use_safetensors", None)
 
+    base_config = None
+    state_dict = None
+    source = str(name_or_path)
     path = Path(str(name_or_path))
-    if path.is_file() and path.suffix in (".pth", ".pt", ".bin", ".safetensors"):
-        from videomae.convert import convert_state_dict, infer_config, load_original_checkpoint
-
-        original = load_original_checkpoint(path)
-        config_dict = infer_config(original)
-        state_dict = convert_state_dict(original)
-        base_config = VideoMAEConfig.from_dict(config_dict)
-        source = str(path)
-    else:
-        base_config = None
-        state_dict = None
-        source = str(name_or_path)
+    if path.is_file():
+        base_config, state_dict = _read_weight_file(path, kwargs)
 
     if config is None:
         if base_config is None:
