@@ -58,12 +58,12 @@ def build_inputs(cls_name, cfg, masked: bool, seed=0):
 def compare(ref_out, our_out):
     keys = [
         k
-        for k in ref_out.keys()
+        for k in ref_out
         if ref_out[k] is not None and (not isinstance(ref_out[k], tuple) or len(ref_out[k]))
     ]
     assert keys, "reference returned nothing to compare"
     for key in keys:
-        assert key in our_out.keys(), key
+        assert key in our_out, key
         d = max_diff(ref_out[key], our_out[key])
         assert d <= TOL, f"{key}: max abs diff {d:.3e} > {TOL}"
 
