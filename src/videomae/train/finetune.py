@@ -1,0 +1,304 @@
+"""Supervised fine-tuning recipe (``videomae finetune``), on the same loop as pre-training.
+
+Defaults are the original release's for ViT-B: lr 1e-3 x global_batch / 256, layer-wise lr decay
+0.75, drop path 0.1, mixup 0.8 / cutmix 1.0 with label smoothing 0.1, RandAugment m7 n4,
+random erasing 0.25, repeated augmentation 2, AdamW betas (0.9, 0.999), weight decay 0.05,
+5 warm-up epochs then cosine, EMA off. The new classification head is initialised small
+(``init_scale`` 0.001, as the original). Validation each epoch: single centre clip, top-1/top-5;
+the best model is kept in ``out_dir/best`` and the final one in ``out_dir/final``.
+
+Note: mixup/cutmix and drop path draw per batch / per rank, so unlike pre-training, a W-process
+run matches a 1-process run only in distribution, not bit for bit (resume is still exact).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from videomae.train import distributed as D
+from videomae.train.loop import (
+    add_dataclass_args,
+    collate_samples,
+    dataclass_from_args,
+    train,
+)
+from videomae.train.pretrain import _model_classes, export_ema, loop_config, write_summary
+
+
+def _h(text: str) -> Any:
+    return field(default=None, metadata={"help": text})
+
+
+@dataclass
+class FinetuneConfig:
+    """Every knob of the fine-tuning recipe; each field is also a CLI flag."""
+
+    # data
+    train_data: str = field(
+        default="", metadata={"help": "list file ('path label') or class folders"}
+    )
+    val_data: str | None = _h("validation list file or class folders (None: no validation)")
+    root: str | None = _h("folder prefixed to relative paths of the list files")
+    label_file: str | None = _h("class names, one per line (default: folder names or indices)")
+    out_dir: str = "runs/finetune"
+    num_frames: int = 16
+    sampling_rate: int = 4
+    strategy: str = "dense"
+    input_size: int = 224
+    short_side: int | None = _h("training: resize short side first; validation default input_size")
+    flip: bool = field(default=True, metadata={"help": "random horizontal flip; off for SSv2"})
+    repeats: int = field(default=2, metadata={"help": "augmented clips per decoded video"})
+    rand_augment: bool = True
+    rand_aug_ops: int = 4
+    rand_aug_magnitude: float = 7.0
+    erase_prob: float = 0.25
+    num_workers: int = 4
+    val_batch_size: int = 8
+    # model
+    init: str | None = _h("pre-training folder (decoder dropped) or classifier folder")
+    model: str = field(default="base", metadata={"help": "preset when training from scratch"})
+    model_overrides: dict = field(default_factory=dict, metadata={"help": "JSON config overrides"})
+    patch_size: int = 16
+    tubelet_size: int = 2
+    drop_path: float = 0.1
+    init_scale: float = 0.001
+    # regularisation
+    mixup: float = 0.8
+    cutmix: float = 1.0
+    mixup_prob: float = 1.0
+    mixup_switch_prob: float = 0.5
+    smoothing: float = 0.1
+    # optimisation
+    epochs: int = 30
+    total_steps: int | None = _h("optimizer steps (overrides epochs)")
+    warmup_epochs: float = 5
+    warmup_steps: int | None = _h("warm-up steps (overrides warmup_epochs)")
+    batch_size: int = field(default=8, metadata={"help": "videos per process per micro-step"})
+    accum_steps: int = 1
+    base_lr: float = 1e-3
+    lr: float | None = _h("absolute peak lr (default base_lr x global_batch / 256)")
+    min_lr: float = 1e-6
+    warmup_lr: float = 1e-6
+    weight_decay: float = 0.05
+    betas: tuple[float, float] = (0.9, 0.999)
+    layer_decay: float | None = 0.75
+    clip_grad: float | None = None
+    precision: str = field(default="auto", metadata={"help": "auto (bf16 on CUDA)/fp32/bf16/fp16"})
+    compile: bool = False
+    ema_decay: float | None = None
+    # bookkeeping
+    log_every: int = 20
+    save_every: int = 1000
+    keep_last: int = 2
+    seed: int = 0
+    resume: bool = False
+    progress: bool = True
+    device: str | None = _h("cpu / cuda (default: CUDA when available)")
+
+
+def resolve_labels(cfg: FinetuneConfig) -> tuple[list, list | None, list[str]]:
+    """(train samples, val samples or None, class names)."""
+    from videomae.data.datasets import load_samples, read_label_names
+
+    if not cfg.train_data:
+        raise ValueError("set train_data: a 'path label' list file or class folders (--train-data)")
+    names = read_label_names(cfg.label_file) if cfg.label_file else None
+    train_samples, found = load_samples(cfg.train_data, cfg.root, names, labeled=True)
+    names = names or found
+    val_samples = None
+    if cfg.val_data:
+        val_samples, val_found = load_samples(cfg.val_data, cfg.root, names, labeled=True)
+        if names is None and val_found is not None:
+            names = val_found
+    if names is None:
+        top = max(s.label for s in [*train_samples, *(val_samples or [])])
+        names = [str(i) for i in range(top + 1)]
+    return train_samples, val_samples, list(names)
+
+
+def _dataset(cfg: FinetuneConfig, samples: list, train: bool) -> Any:
+    from videomae.data.datasets import VideoClassificationDataset
+
+    return VideoClassificationDataset(
+        samples,
+        train=train,
+        num_frames=cfg.num_frames,
+        sampling_rate=cfg.sampling_rate,
+        strategy=cfg.strategy,
+        input_size=cfg.input_size,
+        short_side=cfg.short_side if train else None,
+        flip=cfg.flip,
+        rand_augment=(cfg.rand_aug_ops, cfg.rand_aug_magnitude) if cfg.rand_augment else None,
+        erase_prob=cfg.erase_prob,
+        repeats=cfg.repeats,
+    )
+
+
+def build_model(cfg: FinetuneConfig, class_names: Sequence[str]) -> torch.nn.Module:
+    """A classifier from ``cfg.init`` (pre-training or classifier folder) or a preset.
+
+    A head that is not in the loaded folder is re-initialised like the original release:
+    normal(0.02) weights times ``init_scale`` and zero bias.
+    """
+    config_cls, _, classifier_cls = _model_classes()
+    torch.manual_seed(cfg.seed)
+    id2label = {i: n for i, n in enumerate(class_names)}
+    labels = {
+        "num_labels": len(class_names),
+        "id2label": id2label,
+        "label2id": {n: i for i, n in id2label.items()},
+    }
+    shape = {"image_size": cfg.input_size, "num_frames": cfg.num_frames}
+    if cfg.init:
+        model, info = classifier_cls.from_pretrained(
+            cfg.init,
+            **labels,
+            **shape,
+            drop_path_rate=cfg.drop_path,
+            ignore_mismatched_sizes=True,
+            output_loading_info=True,
+            **cfg.model_overrides,
+        )
+        fresh = {
+            *info.get("missing_keys", []),
+            *(k[0] if isinstance(k, tuple) else k for k in info.get("mismatched_keys", [])),
+        }
+        new_head = any(k.startswith("classifier.") for k in fresh)
+    else:
+        config = config_cls.from_preset(
+            cfg.model,
+            **labels,
+            **shape,
+            patch_size=cfg.patch_size,
+            tubelet_size=cfg.tubelet_size,
+            drop_path_rate=cfg.drop_path,
+            **cfg.model_overrides,
+        )
+        model, new_head = classifier_cls(config), True
+    head = getattr(model, "classifier", None)
+    if new_head and isinstance(head, torch.nn.Linear):
+        with torch.no_grad():
+            torch.nn.init.normal_(head.weight, std=0.02)
+            head.weight.mul_(cfg.init_scale)
+            head.bias.zero_()
+    return model
+
+
+def make_step_fn(cfg: FinetuneConfig, num_classes: int) -> Any:
+    """step_fn(model, batch) -> (loss, metrics): mixup/cutmix + soft-target CE, or plain CE."""
+    from videomae.data.mixup import Mixup, smooth_one_hot, soft_target_cross_entropy
+
+    mixer = Mixup(
+        cfg.mixup,
+        cfg.cutmix,
+        cfg.mixup_prob,
+        cfg.mixup_switch_prob,
+        cfg.smoothing,
+        num_classes=num_classes,
+    )
+
+    def step(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> Any:
+        x, y = batch["pixel_values"], batch["labels"]
+        if mixer.enabled:
+            x, targets = mixer(x, y)
+        elif cfg.smoothing > 0:
+            targets = smooth_one_hot(y, num_classes, cfg.smoothing).to(x.device)
+        else:
+            logits = model(x).logits
+            loss = torch.nn.functional.cross_entropy(logits.float(), y)
+            return loss, {"train_acc": float((logits.argmax(-1) == y).float().mean())}
+        logits = model(x).logits
+        return soft_target_cross_entropy(logits.float(), targets), {}
+
+    return step
+
+
+def make_eval_fn(cfg: FinetuneConfig, dataset: Any) -> Any:
+    """eval_fn(model, epoch) -> {val_loss, val_top1, val_top5}, sharded over ranks."""
+    from videomae.evaluate import topk_correct
+
+    def evaluate_epoch(model: torch.nn.Module, epoch: int) -> dict[str, float]:
+        info = D.get_info()
+        device = next(model.parameters()).device
+        ids = list(range(info.rank, len(dataset), info.world_size))
+        sums = torch.zeros(4, dtype=torch.float64)  # loss, top1, top5, count
+        for start in range(0, len(ids), cfg.val_batch_size):
+            items = [dataset.getitem_seeded(i, 0) for i in ids[start : start + cfg.val_batch_size]]
+            batch, _ = collate_samples(items)
+            x, y = batch["pixel_values"].to(device), batch["labels"].to(device)
+            logits = model(x).logits.float()
+            hits = topk_correct(logits, y, (1, 5))
+            loss = torch.nn.functional.cross_entropy(logits, y, reduction="sum")
+            sums += torch.tensor([float(loss), hits[1], hits[5], len(y)], dtype=torch.float64)
+        sums = D.all_reduce_sum(sums)
+        n = max(float(sums[3]), 1.0)
+        return {
+            "val_loss": float(sums[0]) / n,
+            "val_top1": 100.0 * float(sums[1]) / n,
+            "val_top5": 100.0 * float(sums[2]) / n,
+        }
+
+    return evaluate_epoch
+
+
+def _save(model: torch.nn.Module, path: Path) -> None:
+    D.unwrap(model).save_pretrained(path)
+
+
+def finetune(cfg: FinetuneConfig) -> Path:
+    """Run (or resume) fine-tuning; returns the exported ``out_dir/final`` folder."""
+    info = D.init_distributed(device=cfg.device)
+    train_samples, val_samples, names = resolve_labels(cfg)
+    train_set = _dataset(cfg, train_samples, train=True)
+    val_set = _dataset(cfg, val_samples, train=False) if val_samples else None
+    model = build_model(cfg, names)
+    loop_cfg = loop_config(cfg, len(train_set), info.world_size, cfg.repeats)
+    loop_cfg.best_metric = "val_top1" if val_set is not None else None
+    result = train(
+        model,
+        train_set,
+        make_step_fn(cfg, len(names)),
+        loop_cfg,
+        eval_fn=make_eval_fn(cfg, val_set) if val_set is not None else None,
+        export_fn=_save,
+        run_config=cfg,
+    )
+    out = Path(cfg.out_dir)
+    final = out / "final"
+    if info.is_main:
+        _save(model, final)
+        export_ema(model, result, out / "final-ema")
+        last_eval = result.eval_history[-1] if result.eval_history else {}
+        write_summary(
+            result,
+            out / "summary.json",
+            {"final_model": str(final), "classes": names, "last_eval": last_eval},
+        )
+    D.barrier()
+    return final
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry: ``python -m videomae.train.finetune --train-data LIST --val-data LIST [...]``."""
+    parser = argparse.ArgumentParser(
+        prog="videomae finetune", description=(FinetuneConfig.__doc__ or "").strip()
+    )
+    add_dataclass_args(parser, FinetuneConfig)
+    cfg = dataclass_from_args(FinetuneConfig, parser.parse_args(argv))
+    try:
+        final = finetune(cfg)
+        if D.get_info().is_main:
+            print(f"fine-tuned model saved to {final}")
+    finally:
+        D.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,276 @@
+"""The `videomae` command end to end on tiny checkpoints and videos written by the tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import tiny_kwargs
+from PIL import Image
+
+from videomae import VideoMAEConfig, VideoMAEForPreTraining, VideoMAEForVideoClassification
+from videomae.cli import CLIError, _optional, main
+from videomae.inference import load_embeddings
+from videomae.video import write_video
+from videomae.viz import ROW_KINDS, grid_size
+
+LABELS = ["walk", "run", "jump"]
+HUB_ID = "MCG-NJU/videomae-base-finetuned-kinetics"
+
+
+@pytest.fixture(scope="module")
+def assets(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("cli")
+    rng = np.random.default_rng(0)
+    videos = []
+    for i in range(3):
+        path = root / "videos" / LABELS[i] / f"v{i}.mp4"
+        path.parent.mkdir(parents=True)
+        write_video(path, rng.integers(0, 256, size=(12, 40, 48, 3), dtype=np.uint8), fps=8)
+        videos.append(str(path))
+    torch.manual_seed(0)
+    clf = VideoMAEForVideoClassification(
+        VideoMAEConfig(**tiny_kwargs(id2label=dict(enumerate(LABELS))))
+    )
+    clf.save_pretrained(root / "clf")
+    VideoMAEForPreTraining(VideoMAEConfig(**tiny_kwargs())).save_pretrained(root / "pre")
+    return {"root": root, "clf": str(root / "clf"), "pre": str(root / "pre"), "videos": videos}
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+# ---------------------------------------------------------------------------------------------
+# classify
+
+
+def test_classify_json_in_process(assets, capsys) -> None:
+    rc = main(["classify", *assets["videos"][:2], "--model", assets["clf"], "--json", "-q"])
+    assert rc == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.strip()]
+    assert [x["path"] for x in lines] == assets["videos"][:2]
+    for x in lines:
+        assert len(x["top_k"]) == 3  # top-5 capped at 3 classes
+        assert {t["label"] for t in x["top_k"]} == set(LABELS)
+        scores = [t["score"] for t in x["top_k"]]
+        assert scores == sorted(scores, reverse=True)
+        assert sum(scores) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_classify_bad_file_is_skipped_and_exit_status_is_1(assets, capsys) -> None:
+    missing = str(assets["root"] / "missing.mp4")
+    v0, v1 = assets["videos"][:2]
+    args = ["classify", v0, missing, v1, "--model", assets["clf"], "--top-k", "2"]
+    rc = main([*args, "--clips", "2", "--crops", "3", "--batch-size", "4"])
+    captured = capsys.readouterr()
+    assert rc == 1
+    assert captured.out.count("  1. ") == 2 and captured.out.count("  2. ") == 2  # human table
+    assert v0 in captured.out and v1 in captured.out and missing not in captured.out
+    assert f"error: {missing}: " in captured.err
+    assert "1 of 3 videos failed" in captured.err
+
+
+def test_classify_subprocess_python_m(assets) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "videomae", "classify", assets["videos"][0]]
+        + ["--model", assets["clf"], "--json", "--top-k", "1"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (line,) = [json.loads(x) for x in proc.stdout.splitlines() if x.strip()]
+    assert line["path"] == assets["videos"][0]
+    assert line["top_k"][0]["label"] in LABELS
+
+
+def test_hub_id_offline_is_one_clear_line(tmp_path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "videomae", "classify", "x.mp4", "--model", HUB_ID],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: ") and "Traceback" not in proc.stderr
+    assert HUB_ID in lines[0] and "local" in lines[0]
+
+
+def test_single_input_errors_exit_2_without_traceback(assets, capsys) -> None:
+    rc = main(["reconstruct", str(assets["root"] / "nope.mp4"), "--model", assets["pre"]])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: ") and "does not exist" in err
+    assert main(["classify", assets["videos"][0], "--model", assets["pre"]]) == 2
+    assert "classification head" in capsys.readouterr().err
+    assert main(["classify", assets["videos"][0], "--model", str(assets["root"] / "none")]) == 2
+    assert main(["classify", assets["videos"][0], "--crops", "2"]) == 2  # argparse choices
+
+
+# ---------------------------------------------------------------------------------------------
+# embed
+
+
+def test_embed_npy_and_safetensors(assets, tmp_path, capsys) -> None:
+    videos = assets["videos"]
+    out = tmp_path / "feats.npy"
+    assert main(["embed", *videos, "--model", assets["clf"], "--out", str(out), "-q"]) == 0
+    feats = np.load(out)
+    side = json.loads(out.with_suffix(".json").read_text())
+    assert feats.shape == (3, 32) and feats.dtype == np.float32
+    assert side["paths"] == videos and side["failures"] == [] and side["dim"] == 32
+
+    out2 = tmp_path / "feats.safetensors"
+    missing = str(tmp_path / "gone.mp4")
+    rc = main(
+        ["embed", videos[0], missing, videos[2], "--model", assets["pre"], "--out", str(out2)]
+    )
+    assert rc == 1
+    assert f"{missing}: " in capsys.readouterr().err
+    got, paths = load_embeddings(out2)
+    assert got.shape == (2, 32) and paths == [videos[0], videos[2]]
+
+    assert main(["embed", videos[0], "--model", assets["clf"], "--out", "x.csv"]) == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# reconstruct
+
+
+def test_reconstruct_png_and_gif_sizes(assets, tmp_path, capsys) -> None:
+    png = tmp_path / "recon.png"
+    rc = main(
+        ["reconstruct", assets["videos"][0], "--model", assets["pre"], "--out", str(png)]
+        + ["--mask-ratio", "0.75", "--seed", "1", "--start-frame", "2", "--sampling-rate", "2"]
+    )
+    assert rc == 0, capsys.readouterr().err
+    with Image.open(png) as im:
+        assert im.size == grid_size(len(ROW_KINDS), 4, 32, 32)  # 5 rows, T=4 frames of 32x32
+    gif = tmp_path / "recon.gif"
+    assert (
+        main(["reconstruct", assets["videos"][1], "--model", assets["pre"], "--out", str(gif)]) == 0
+    )
+    with Image.open(gif) as im:
+        assert im.n_frames == 4
+    assert main(["reconstruct", assets["videos"][0], "--model", assets["clf"]]) == 2  # no decoder
+    assert "decoder" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluate
+
+
+def test_evaluate_list_file_writes_summary(assets, tmp_path, capsys) -> None:
+    root = assets["root"]
+    lines = [f"videos/{LABELS[i]}/v{i}.mp4 {i}" for i in range(3)] + ["videos/missing.mp4 1"]
+    listfile = root / "test.txt"
+    listfile.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "eval"
+    rc = main(
+        ["evaluate", str(listfile), "--model", assets["clf"], "--out", str(out)]
+        + ["--clips", "2", "--crops", "3", "--batch-size", "5", "-q"]
+    )
+    captured = capsys.readouterr()
+    assert rc == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["num_evaluated"] == 3 and summary["num_failed"] == 1
+    assert summary["views_run"] == 3 * 2 * 3
+    assert "top-1" in captured.out and "mean class" in captured.out
+    assert "missing.mp4" in captured.err
+    assert (out / "predictions.csv").is_file()
+
+    # a folder per class: names are mapped onto the model's labels
+    rc = main(["evaluate", str(root / "videos"), "--model", assets["clf"], "-q"])
+    assert rc == 0 and "3 evaluated, 0 failed" in capsys.readouterr().out
+    assert main(["evaluate", str(root / "nope.txt"), "--model", assets["clf"]]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+
+
+# ---------------------------------------------------------------------------------------------
+# help, forwarding, optional modules
+
+
+@pytest.mark.parametrize("command", ["classify", "embed", "evaluate", "reconstruct", "convert"])
+def test_help_lists_flags_with_defaults(command, capsys) -> None:
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--" in out and "(default:" in out
+
+
+def test_no_command_prints_help(capsys) -> None:
+    assert main([]) == 2
+    assert "classify" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["pretrain", "finetune"])
+def test_training_commands_forward_their_flags(command, monkeypatch) -> None:
+    module = pytest.importorskip(f"videomae.train.{command}")
+    seen: list[list[str]] = []
+    monkeypatch.setattr(module, "main", lambda argv: seen.append(list(argv)) or 0)
+    assert main([command, "--data", "x.txt", "--epochs", "1"]) == 0
+    assert seen == [["--data", "x.txt", "--epochs", "1"]]
+
+
+def test_training_help_is_the_modules_own(capsys) -> None:
+    pytest.importorskip("videomae.train.pretrain")
+    assert main(["pretrain", "--help"]) == 0
+    assert "videomae pretrain" in capsys.readouterr().out
+
+
+def test_missing_optional_module_is_a_clear_error() -> None:
+    with pytest.raises(CLIError, match="not in this version"):
+        _optional("videomae.no_such_module", "run", "`videomae x` needs videomae/no_such_module")
+
+
+# ---------------------------------------------------------------------------------------------
+# convert and synth
+
+
+def test_convert_then_classify(assets, tmp_path, capsys) -> None:
+    from test_convert import make_original
+
+    src = tmp_path / "ft.pth"
+    torch.save({"model": make_original("mean", labels=3)}, src)
+    labels = tmp_path / "labels.txt"
+    labels.write_text("a\nb\nc\n")
+    out = tmp_path / "hf"
+    rc = main(
+        ["convert", str(src), str(out), "--label-file", str(labels)]
+        + ["--num-frames", "4", "--image-size", "32", "--num-heads", "4"]
+    )
+    assert rc == 0, capsys.readouterr().err
+    config = json.loads((out / "config.json").read_text())
+    assert config["id2label"] == {"0": "a", "1": "b", "2": "c"} and config["num_frames"] == 4
+    capsys.readouterr()
+    assert main(["classify", assets["videos"][0], "--model", str(out), "--json", "-q"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert {t["label"] for t in json.loads(line)["top_k"]} == {"a", "b", "c"}
+    assert main(["convert", str(tmp_path / "nope.pth"), str(out)]) == 2
+
+
+def test_synth_writes_lists(tmp_path, capsys) -> None:
+    pytest.importorskip("videomae.data.synthetic")
+    out = tmp_path / "synth"
+    rc = main(
+        ["synth", str(out), "--seed", "3", "--num-unlabeled", "2", "--num-train", "2"]
+        + ["--num-val", "1", "--num-test", "2", "--num-frames", "4", "--size", "32"]
+        + ["--workers", "1"]
+    )
+    assert rc == 0
+    train = (out / "train.txt").read_text().splitlines()
+    assert len(train) == 2 and all((out / line.split()[0]).is_file() for line in train)
+    assert (out / "labels.txt").is_file()

@@ -1,0 +1,155 @@
+"""Data lists, class folders and the two video datasets (tiny videos written by the tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from videomae.data.datasets import (
+    Sample,
+    VideoClassificationDataset,
+    VideoPretrainDataset,
+    load_samples,
+    read_label_names,
+    read_list_file,
+    scan_class_folders,
+    scan_videos,
+)
+from videomae.train.loop import collate_samples
+
+pytest.importorskip("av")
+from videomae.video import write_video  # noqa: E402
+
+
+def _video(path: Path, seed: int, frames: int = 12, h: int = 36, w: int = 44) -> Path:
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
+    clip = np.stack([np.roll(base, 2 * t, axis=1) for t in range(frames)])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_video(path, clip, fps=10)
+    return path
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("videos")
+    for i in range(3):
+        _video(root / "a" / f"v{i}.mp4", i)
+        _video(root / "b" / f"w{i}.mp4", 10 + i)
+    (root / "corrupt.mp4").write_bytes(b"\x00not a video at all" * 50)
+    return root
+
+
+def test_read_list_file_formats(tmp_path: Path) -> None:
+    lst = tmp_path / "train.csv"
+    lst.write_text("# comment\na/v0.mp4 1\n\nb/w0.mp4,0\n/abs/x.mp4 2 extra\nc/unlabeled.mp4\n")
+    samples = read_list_file(lst, root="/data")
+    assert samples == [
+        Sample("/data/a/v0.mp4", 1, 2),
+        Sample("/data/b/w0.mp4", 0, 4),
+        Sample("/abs/x.mp4", 2, 5),
+        Sample("/data/c/unlabeled.mp4", None, 6),
+    ]
+    named = tmp_path / "named.txt"
+    named.write_text("v.mp4 jump\nw.mp4 run\n")
+    assert [s.label for s in read_list_file(named, label_names=["run", "jump"])] == [1, 0]
+    with pytest.raises(ValueError, match=r"named.txt:1: label 'jump'"):
+        read_list_file(named)
+    with pytest.raises(ValueError, match="outside 0..1"):
+        bad = tmp_path / "bad.txt"
+        bad.write_text("v.mp4 5\n")
+        read_list_file(bad, label_names=["x", "y"])
+
+
+def test_read_label_names_styles(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("run\njump\n")
+    (tmp_path / "b.csv").write_text("1,jump\n0,run\n")
+    (tmp_path / "c.txt").write_text("jump 1\nrun 0\n")
+    for name in ("a.txt", "b.csv", "c.txt"):
+        assert read_label_names(tmp_path / name) == ["run", "jump"]
+
+
+def test_folders(videos: Path) -> None:
+    samples, classes = scan_class_folders(videos)
+    assert classes == ["a", "b"] and len(samples) == 6
+    assert [s.label for s in samples] == [0, 0, 0, 1, 1, 1]
+    assert len(scan_videos(videos)) == 7  # corrupt.mp4 included: found at decode time
+    s2, c2 = load_samples(videos, labeled=True)
+    assert c2 == classes and s2 == samples
+    with pytest.raises(ValueError, match="no sub-folders"):
+        scan_class_folders(videos / "a")
+
+
+def _pre(samples, **kw) -> VideoPretrainDataset:
+    base = dict(
+        num_frames=4, sampling_rate=2, input_size=16, patch_size=8, tubelet_size=2, mask_ratio=0.75
+    )
+    return VideoPretrainDataset(samples, **{**base, **kw})
+
+
+def test_pretrain_items_shapes_masks_and_determinism(videos: Path) -> None:
+    ds = _pre(scan_videos(videos / "a"), decoder_mask="running_cell")
+    item = ds.getitem_seeded(0, 123)
+    assert (
+        item["pixel_values"].shape == (4, 3, 16, 16) and item["pixel_values"].dtype == torch.float32
+    )
+    enc, dec = item["bool_masked_pos"], item["decoder_mask"]
+    assert enc.shape == (8,) and int(enc.sum()) == 6  # 2 time slices x 3 of 4 spatial
+    assert torch.equal(enc[:4], enc[4:])  # tube: same spatial mask at every t
+    assert bool((dec <= enc).all()) and int(dec.sum()) == round(6 * 4 / 8)
+    again = ds.getitem_seeded(0, 123)
+    assert all(torch.equal(item[k], again[k]) for k in item)
+    other = [ds.getitem_seeded(0, s) for s in range(6)]
+    assert any(not torch.equal(o["pixel_values"], item["pixel_values"]) for o in other)
+    assert any(not torch.equal(o["bool_masked_pos"], enc) for o in other)
+
+
+def test_pretrain_repeats_are_distinct_views_of_one_clip(videos: Path) -> None:
+    ds = _pre(scan_videos(videos / "a"), repeats=3, mask_kind="random")
+    views = ds.getitem_seeded(1, 5)
+    assert isinstance(views, list) and len(views) == 3
+    masks = torch.stack([v["bool_masked_pos"] for v in views])
+    assert (masks.sum(1) == 6).all() and len({tuple(m.tolist()) for m in masks}) > 1
+    batch, skipped = collate_samples([views, ds.getitem_seeded(0, 5)])
+    assert batch["pixel_values"].shape == (6, 4, 3, 16, 16) and skipped == []
+
+
+def test_bad_files_are_skipped_counted_and_reported(videos: Path, tmp_path: Path) -> None:
+    lst = tmp_path / "list.txt"
+    lst.write_text(f"{videos}/a/v0.mp4\nmissing.mp4\ncorrupt.mp4\na/v1.mp4\n")
+    samples = read_list_file(lst, root=videos)
+    ds = _pre(samples)
+    good = ds.getitem_seeded(0, 9)
+    assert "_skipped" not in good
+    item = ds.getitem_seeded(1, 9)  # missing -> corrupt -> v1
+    reasons = item["_skipped"]
+    assert [(r["path"].split("/")[-1], r["line"]) for r in reasons] == [
+        ("missing.mp4", 2),
+        ("corrupt.mp4", 3),
+    ]
+    assert "missing" in reasons[0]["reason"] and reasons[1]["reason"]
+    assert ds.num_bad == 2
+    direct = ds.getitem_seeded(3, 9)  # v1 reached directly with the same seed: same sample
+    assert torch.equal(direct["pixel_values"], item["pixel_values"])
+    all_bad = _pre([Sample(str(tmp_path / "nope.mp4"), None, 1)])
+    with pytest.raises(RuntimeError, match="could not be read"):
+        all_bad.getitem_seeded(0, 0)
+
+
+def test_classification_train_and_val(videos: Path) -> None:
+    samples, _ = scan_class_folders(videos)
+    kw = dict(num_frames=4, sampling_rate=2, input_size=16)
+    train = VideoClassificationDataset(samples, train=True, repeats=2, **kw)
+    views = train.getitem_seeded(4, 3)
+    assert len(views) == 2 and views[0]["pixel_values"].shape == (4, 3, 16, 16)
+    assert int(views[0]["labels"]) == 1 and int(views[0]["index"]) == 4
+    assert not torch.equal(views[0]["pixel_values"], views[1]["pixel_values"])
+    val = VideoClassificationDataset(samples, train=False, **kw)
+    a, b = val.getitem_seeded(2, 0), val.getitem_seeded(2, 99)
+    assert torch.equal(a["pixel_values"], b["pixel_values"])  # validation is not random
+    assert int(a["labels"]) == 0
+    with pytest.raises(ValueError, match="needs labels"):
+        VideoClassificationDataset([Sample("x.mp4", None, 1)], train=True)

@@ -1,0 +1,352 @@
+"""The training loop: data order, per-sample seeding, accumulation, resume after SIGKILL, DDP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from videomae.train.loop import (
+    SeededDataset,
+    StepSampler,
+    TrainLoopConfig,
+    collate_samples,
+    resolve_precision,
+    sample_seed,
+    train,
+)
+
+HELPER = Path(__file__).with_name("_train_helper.py")
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """2 shared cores: OpenMP threads spinning against other processes cost 5x; use one."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+def _run(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, *args], env=ENV, capture_output=True, text=True, timeout=timeout
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def _load(path: Path) -> dict[str, torch.Tensor]:
+    return torch.load(path, weights_only=True)
+
+
+def _max_diff(a: dict, b: dict) -> float:
+    assert a.keys() == b.keys()
+    return max(float((a[k].double() - b[k].double()).abs().max()) for k in a)
+
+
+# ----------------------------------------------------------------------------- sampler / seeding
+
+
+@pytest.mark.parametrize("world,accum", [(2, 1), (4, 1), (2, 2)])
+def test_sampler_ranks_split_the_single_process_global_batch(world: int, accum: int) -> None:
+    n, per_rank = 37, 2
+    gb = per_rank * accum * world
+    single = StepSampler(
+        n, batch_size=gb, accum_steps=1, world_size=1, rank=0, seed=3, total_steps=30
+    )
+    singles = list(single)
+    shards = [
+        list(
+            StepSampler(
+                n,
+                batch_size=per_rank,
+                accum_steps=accum,
+                world_size=world,
+                rank=r,
+                seed=3,
+                total_steps=30,
+            )
+        )
+        for r in range(world)
+    ]
+    for step, full in enumerate(singles):
+        parts = [
+            k
+            for r in range(world)
+            for mb in shards[r][step * accum : (step + 1) * accum]
+            for k in mb
+        ]
+        assert sorted(parts) == sorted(full)
+        assert len(set(full)) == gb
+    # epochs: steps_per_epoch = 37 // gb; the epoch id advances and the permutation changes
+    spe = n // gb
+    assert singles[spe][0][0] == 1 and singles[0][0][0] == 0
+    assert [i for _, i in singles[0]] != [i for _, i in singles[spe]]
+
+
+def test_sampler_starts_at_saved_step() -> None:
+    full = list(
+        StepSampler(20, batch_size=3, accum_steps=1, world_size=1, rank=0, seed=1, total_steps=12)
+    )
+    tail = list(
+        StepSampler(
+            20,
+            batch_size=3,
+            accum_steps=1,
+            world_size=1,
+            rank=0,
+            seed=1,
+            total_steps=12,
+            start_step=5,
+        )
+    )
+    assert tail == full[5:]
+
+
+def test_sampler_rejects_a_dataset_smaller_than_one_step() -> None:
+    with pytest.raises(ValueError, match="one optimizer step needs 8"):
+        StepSampler(5, batch_size=4, accum_steps=1, world_size=2, rank=0, seed=0, total_steps=1)
+
+
+class _Rand(torch.utils.data.Dataset):
+    def __len__(self) -> int:
+        return 10
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return torch.rand(3)
+
+
+def test_seeded_dataset_depends_on_position_only_and_spares_main_rng() -> None:
+    ds = SeededDataset(_Rand(), seed=5)
+    torch.manual_seed(0)
+    before = torch.get_rng_state()
+    a = ds[(1, 4)]
+    assert torch.equal(torch.get_rng_state(), before)
+    assert torch.equal(a, ds[(1, 4)])
+    assert not torch.equal(a, ds[(2, 4)]) and not torch.equal(a, ds[(1, 5)])
+    assert sample_seed(5, 1, 4) != sample_seed(6, 1, 4)
+
+
+def test_collate_flattens_repeats_and_collects_skipped() -> None:
+    items = [
+        [{"x": torch.zeros(2)}, {"x": torch.ones(2)}],
+        [{"x": torch.ones(2), "_skipped": [{"path": "bad.mp4", "line": 3, "reason": "missing"}]}],
+    ]
+    batch, skipped = collate_samples(items)
+    assert batch["x"].shape == (3, 2)
+    assert skipped == [{"path": "bad.mp4", "line": 3, "reason": "missing"}]
+
+
+def test_precision_checks() -> None:
+    assert resolve_precision("auto", torch.device("cpu")) == "fp32"
+    with pytest.raises(ValueError, match="needs CUDA"):
+        resolve_precision("fp16", torch.device("cpu"))
+    with pytest.raises(ValueError, match="precision must be"):
+        resolve_precision("fp8", torch.device("cpu"))
+
+
+# ----------------------------------------------------------------------------- in-process loop
+
+
+class _Regression(torch.utils.data.Dataset):
+    """y = x @ w + noise, where the noise comes from the per-sample seeded global RNG."""
+
+    def __init__(self, n: int = 32) -> None:
+        g = torch.Generator().manual_seed(0)
+        self.x = torch.randn(n, 6, generator=g)
+        self.y = self.x @ torch.randn(6, 2, generator=g)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i: int) -> dict:
+        return {"x": self.x[i], "y": self.y[i] + 0.01 * torch.randn(2)}
+
+
+class _Net(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1, self.fc2 = torch.nn.Linear(6, 16), torch.nn.Linear(16, 2)
+        self.drop = torch.nn.Dropout(0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.drop(torch.relu(self.fc1(x))))
+
+
+def _step(model: torch.nn.Module, batch: dict) -> tuple[torch.Tensor, dict]:
+    loss = torch.nn.functional.mse_loss(model(batch["x"]), batch["y"])
+    return loss, {"abs_err": float(loss.detach().sqrt())}
+
+
+def _cfg(out: Path, **kw) -> TrainLoopConfig:
+    base = dict(
+        out_dir=str(out),
+        total_steps=12,
+        batch_size=4,
+        lr=3e-2,
+        min_lr=1e-4,
+        warmup_steps=2,
+        log_every=2,
+        save_every=4,
+        keep_last=2,
+        seed=1,
+        progress=False,
+        device="cpu",
+    )
+    return TrainLoopConfig(**{**base, **kw})
+
+
+def _fresh() -> _Net:
+    torch.manual_seed(0)
+    return _Net()
+
+
+def test_loop_writes_outputs_and_learns(tmp_path: Path) -> None:
+    model = _fresh()
+    res = train(model, _Regression(), _step, _cfg(tmp_path, total_steps=40, ema_decay=0.9))
+    assert res.step == 40
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["checkpoint-00000036.pt", "checkpoint-00000040.pt", "loss.png", "metrics.csv"]
+    header = (tmp_path / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert header[:5] == ["step", "epoch", "loss", "lr", "clips_per_s"] and "abs_err" in header
+    assert res.history[-1]["loss"] < 0.5 * res.history[0]["loss"]
+    assert res.ema_state is not None
+    with pytest.raises(FileExistsError, match="resume"):
+        train(_fresh(), _Regression(), _step, _cfg(tmp_path, total_steps=40))
+
+
+def test_resume_after_crash_in_process_is_exact(tmp_path: Path) -> None:
+    ref = _fresh()
+    train(ref, _Regression(), _step, _cfg(tmp_path / "ref"))
+
+    calls = {"n": 0}
+
+    def crashing(model, batch):
+        calls["n"] += 1
+        if calls["n"] == 7:  # during step 7: checkpoint 4 exists, steps 5-6 are lost
+            raise KeyboardInterrupt
+        return _step(model, batch)
+
+    with pytest.raises(KeyboardInterrupt):
+        train(_fresh(), _Regression(), crashing, _cfg(tmp_path / "run"))
+    other = _fresh()
+    with torch.no_grad():  # resumed weights must come from the checkpoint, not this init
+        for p in other.parameters():
+            p.add_(1.0)
+    res = train(other, _Regression(), _step, _cfg(tmp_path / "run", resume=True))
+    assert res.resumed_from is not None and res.resumed_from.name == "checkpoint-00000004.pt"
+    for (k, a), b in zip(ref.state_dict().items(), other.state_dict().values()):
+        assert torch.equal(a, b), k
+    ref_rows = [
+        r["loss"]
+        for r in train.__globals__["load_training_state"](
+            tmp_path / "ref" / "checkpoint-00000012.pt"
+        )["history"]
+    ]
+    assert [r["loss"] for r in res.history] == ref_rows
+
+
+def test_grad_accumulation_matches_the_big_batch(tmp_path: Path) -> None:
+    a, b = _fresh(), _fresh()
+    a.drop.p = b.drop.p = 0.0
+    train(a, _Regression(), _step, _cfg(tmp_path / "a", batch_size=8, accum_steps=1))
+    train(b, _Regression(), _step, _cfg(tmp_path / "b", batch_size=4, accum_steps=2))
+    assert _max_diff(a.state_dict(), b.state_dict()) < 1e-6
+
+
+def test_bf16_autocast_on_cpu_runs(tmp_path: Path) -> None:
+    res = train(_fresh(), _Regression(), _step, _cfg(tmp_path, total_steps=3, precision="bf16"))
+    assert res.step == 3 and all(torch.isfinite(torch.tensor(r["loss"])) for r in res.history)
+
+
+# ----------------------------------------------------------------------------- subprocess runs
+
+
+def test_sigkill_mid_run_then_resume_gives_identical_weights(tmp_path: Path) -> None:
+    common = ["--steps", "20", "--save-every", "2", "--workers", "1"]
+    ref = subprocess.Popen(
+        [sys.executable, str(HELPER), str(tmp_path / "ref"), *common],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    run_dir = tmp_path / "run"
+    victim = subprocess.Popen(
+        [sys.executable, str(HELPER), str(run_dir), *common, "--sleep", "0.5"],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.time() + 90
+    while not (run_dir / "checkpoint-00000002.pt").exists():
+        assert victim.poll() is None, victim.stdout.read()
+        assert time.time() < deadline, "no checkpoint appeared"
+        time.sleep(0.01)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=30)
+    assert victim.returncode == -signal.SIGKILL, (
+        f"victim exited with {victim.returncode} before the kill: {victim.stdout.read()}"
+    )
+    assert not (run_dir / "final.pt").exists()
+    assert not (run_dir / "checkpoint-00000020.pt").exists(), "killed too late to test resume"
+
+    out = _run([str(HELPER), str(run_dir), *common, "--resume"])
+    assert "resumed_from=" in out.stdout and "resumed_from=None" not in out.stdout
+    assert ref.wait(timeout=120) == 0, ref.stdout.read()
+    a, b = _load(tmp_path / "ref" / "final.pt"), _load(run_dir / "final.pt")
+    assert _max_diff(a, b) == 0.0, (out.stdout, sorted(p.name for p in run_dir.iterdir()))
+    leftovers = [p.name for p in run_dir.iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+def test_ddp_two_gloo_processes_match_one_process(tmp_path: Path) -> None:
+    one = subprocess.Popen(
+        [
+            sys.executable,
+            str(HELPER),
+            str(tmp_path / "one"),
+            "--steps",
+            "4",
+            "--batch",
+            "4",
+            "--save-every",
+            "100",
+        ],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    _run(
+        [
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            str(HELPER),
+            str(tmp_path / "two"),
+            "--steps",
+            "4",
+            "--batch",
+            "2",
+            "--save-every",
+            "100",
+        ],
+        timeout=180,
+    )
+    assert one.wait(timeout=120) == 0, one.stdout.read()
+    a, b = _load(tmp_path / "one" / "final.pt"), _load(tmp_path / "two" / "final.pt")
+    assert _max_diff(a, b) <= 1e-5
+    ckpt = torch.load(tmp_path / "two" / "checkpoint-00000004.pt", weights_only=True)
+    assert len(ckpt["rng"]) == 2 and ckpt["loop"]["world_size"] == 2

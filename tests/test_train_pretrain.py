@@ -1,0 +1,187 @@
+"""The pre-training recipe end to end on tiny videos (files, bad files, learning, CLI, resume)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from videomae.train.pretrain import PretrainConfig, build_parser, main, pretrain
+
+pytest.importorskip("av")
+from videomae.video import write_video  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """2 shared cores: OpenMP threads spinning against other processes cost 5x; use one."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+TINY = {
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "decoder_hidden_size": 16,
+    "decoder_num_hidden_layers": 1,
+    "decoder_num_attention_heads": 2,
+    "decoder_intermediate_size": 32,
+}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("ptdata")
+    lines = []
+    for i in range(8):
+        rng = np.random.default_rng(i)
+        base = rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)
+        clip = np.stack([np.roll(base, t, axis=1) for t in range(10)])
+        write_video(root / f"v{i}.mp4", clip, fps=10)
+        lines.append(f"v{i}.mp4")
+    (root / "broken.mp4").write_bytes(b"garbage" * 100)
+    lines[3:3] = ["missing.mp4", "broken.mp4"]
+    (root / "train.txt").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def _cfg(data: Path, out: Path, **kw) -> PretrainConfig:
+    base = dict(
+        data=str(data / "train.txt"),
+        root=str(data),
+        out_dir=str(out),
+        num_frames=4,
+        sampling_rate=2,
+        input_size=16,
+        patch_size=8,
+        tubelet_size=2,
+        model="small",
+        model_overrides=TINY,
+        mask_ratio=0.5,
+        total_steps=6,
+        warmup_steps=1,
+        batch_size=2,
+        lr=1e-3,
+        num_workers=0,
+        log_every=1,
+        save_every=3,
+        progress=False,
+        precision="fp32",
+        device="cpu",
+    )
+    return PretrainConfig(**{**base, **kw})
+
+
+def test_pretrain_writes_everything_and_counts_bad_files(data: Path, tmp_path: Path) -> None:
+    final = pretrain(_cfg(data, tmp_path))
+    assert final == tmp_path / "final"
+    assert (final / "config.json").is_file() and (final / "model.safetensors").is_file()
+    for name in ("metrics.csv", "loss.png", "summary.json", "checkpoint-00000006.pt"):
+        assert (tmp_path / name).is_file(), name
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["step"] == 6 and summary["num_bad_files"] == 2
+    bad = {Path(b["path"]).name: b["line"] for b in summary["bad_files"]}
+    assert bad == {"missing.mp4": 4, "broken.mp4": 5}
+    assert "missing.mp4" in (tmp_path / "bad_samples.tsv").read_text()
+
+    transformers = pytest.importorskip("transformers")
+    ref = transformers.VideoMAEForPreTraining.from_pretrained(final)
+    ours = torch.load(tmp_path / "checkpoint-00000006.pt", weights_only=True)["model"]
+    key = "videomae.encoder.layer.0.attention.attention.query.weight"
+    assert torch.equal(ref.state_dict()[key], ours[key])
+
+
+def test_pretrain_loss_goes_down_on_a_tiny_fixed_set(data: Path, tmp_path: Path) -> None:
+    # raw-pixel targets: the noise videos' per-patch normalised pixels are unpredictable
+    cfg = _cfg(
+        data,
+        tmp_path,
+        total_steps=40,
+        lr=3e-3,
+        warmup_steps=5,
+        batch_size=4,
+        log_every=10,
+        save_every=1000,
+        flip=False,
+        norm_pix_loss=False,
+    )
+    pretrain(cfg)
+    rows = (tmp_path / "metrics.csv").read_text().splitlines()[1:]
+    losses = [float(r.split(",")[2]) for r in rows]
+    assert len(losses) == 4
+    assert losses[-1] < 0.5 * losses[0], losses
+
+
+def test_cli_flags_dual_masking_and_resume(data: Path, tmp_path: Path) -> None:
+    args = build_parser().parse_args(
+        [
+            "--data",
+            "x",
+            "--betas",
+            "0.9",
+            "0.99",
+            "--no-flip",
+            "--clip_grad",
+            "none",
+            "--model-overrides",
+            '{"a": 1}',
+        ]
+    )
+    assert args.betas == [0.9, 0.99] and args.flip is False and args.clip_grad is None
+    assert args.model_overrides == {"a": 1}
+    argv = [
+        "--data",
+        str(data / "train.txt"),
+        "--root",
+        str(data),
+        "--out-dir",
+        str(tmp_path),
+        "--num-frames",
+        "4",
+        "--sampling-rate",
+        "2",
+        "--input-size",
+        "16",
+        "--patch-size",
+        "8",
+        "--model",
+        "small",
+        "--model-overrides",
+        json.dumps(TINY),
+        "--total-steps",
+        "4",
+        "--warmup-steps",
+        "1",
+        "--batch-size",
+        "2",
+        "--num-workers",
+        "0",
+        "--save-every",
+        "2",
+        "--precision",
+        "fp32",
+        "--device",
+        "cpu",
+        "--no-progress",
+        "--decoder-mask",
+        "running_cell",
+        "--mask-ratio",
+        "0.75",
+        "--clip-grad",
+        "1.0",
+    ]
+    assert main(argv) == 0
+    first = torch.load(tmp_path / "checkpoint-00000004.pt", weights_only=True)
+    assert first["config"]["decoder_mask"] == "running_cell"
+    assert main([*argv, "--resume"]) == 0  # nothing left to do: resumes at step 4 and exports
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["resumed_from"].endswith("checkpoint-00000004.pt") and summary["step"] == 4
+    with pytest.raises(FileExistsError):
+        main(argv)
