@@ -357,3 +357,30 @@ def test_torch_compile(tiny_config):
     x = torch.randn(1, 4, 3, 32, 32)
     with torch.no_grad():
         assert max_diff(model(x).logits, compiled(x).logits) <= 1e-5
+
+
+@pytest.mark.parametrize("shape", [(1, 2, 40, 8), (2, 4, 700, 16)])
+def test_chunked_attention_matches_sdpa(shape, monkeypatch):
+    """The blocked-GEMM path used for bf16 CPU inference computes the same attention."""
+    from videomae.modeling import attention
+
+    monkeypatch.setattr(attention, "_SCORE_BLOCK", 4096)  # force several query blocks
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(*shape, generator=g) for _ in range(3))
+    ref = torch.nn.functional.scaled_dot_product_attention(q, k, v, scale=0.3)
+    assert max_diff(attention.chunked_attention(q, k, v, 0.3), ref) <= 1e-6
+    low = attention.chunked_attention(q.bfloat16(), k.bfloat16(), v.bfloat16(), 0.3)
+    assert low.dtype == torch.bfloat16 and max_diff(low, ref) <= 2e-2
+
+
+def test_bf16_inference_close_to_fp32_and_trains_through_sdpa(tiny_config):
+    model = VideoMAEForVideoClassification(tiny_config).eval()
+    x = torch.randn(2, 4, 3, 32, 32)
+    with torch.inference_mode():
+        ref = model(x).logits
+        low = model.to(torch.bfloat16)(x.bfloat16()).logits
+    assert max_diff(low, ref) < 0.05
+    # with gradients the fused kernel is used (the chunked path is inference-only)
+    loss = model(x.bfloat16(), labels=torch.tensor([0, 1])).loss
+    loss.backward()
+    assert model.classifier.weight.grad is not None
