@@ -58,6 +58,30 @@ def position_table(
     return resize_position_table(table, base, grid)
 
 
+class PositionTableCache:
+    """Position tables built once per (grid, device, dtype) instead of on every forward.
+
+    Tables are created outside inference mode, so one built during `torch.inference_mode()`
+    can still be used later in a forward that autograd records.
+    """
+
+    def __init__(self, dim: int, trained_grid: tuple[int, int, int] | None) -> None:
+        self.dim = dim
+        self.trained_grid = tuple(trained_grid) if trained_grid else None
+        self._tables: dict[tuple, torch.Tensor] = {}
+
+    def get(
+        self, grid: tuple[int, int, int], device: torch.device, dtype: torch.dtype
+    ) -> torch.Tensor:
+        key = (grid, device, dtype)
+        table = self._tables.get(key)
+        if table is None:
+            with torch.inference_mode(False), torch.no_grad():
+                table = position_table(self.dim, grid, self.trained_grid).to(device, dtype)
+            self._tables[key] = table
+        return table
+
+
 class VideoMAEPatchEmbeddings(nn.Module):
     """Tubelets of (tubelet, p, p) pixels -> one token each, via a Conv3d's weights.
 
@@ -104,21 +128,8 @@ class VideoMAEEmbeddings(nn.Module):
         super().__init__()
         self.config = config
         self.patch_embeddings = VideoMAEPatchEmbeddings(config)
-        self._tables: dict[tuple, torch.Tensor] = {}
-
-    def table(
-        self, grid: tuple[int, int, int], device: torch.device, dtype: torch.dtype
-    ) -> torch.Tensor:
-        """Position table for `grid`, cached per (grid, device, dtype) so it is built once."""
-        key = (grid, device, dtype)
-        cached = self._tables.get(key)
-        if cached is None:
-            trained = self.config.position_embedding_grid
-            cached = position_table(
-                self.config.hidden_size, grid, tuple(trained) if trained else None
-            ).to(device=device, dtype=dtype)
-            self._tables[key] = cached
-        return cached
+        grid = config.position_embedding_grid
+        self.tables = PositionTableCache(config.hidden_size, tuple(grid) if grid else None)
 
     def forward(
         self,
@@ -128,7 +139,7 @@ class VideoMAEEmbeddings(nn.Module):
     ) -> torch.Tensor:
         visible = None if bool_masked_pos is None else ~bool_masked_pos
         tokens = self.patch_embeddings(pixel_values, visible)  # (B, n, D)
-        table = self.table(grid, tokens.device, tokens.dtype)  # (N, D)
+        table = self.tables.get(grid, tokens.device, tokens.dtype)  # (N, D)
         if visible is None:
             return tokens + table
         b = tokens.shape[0]

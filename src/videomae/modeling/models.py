@@ -17,7 +17,7 @@ from torch import nn
 from videomae.config import VideoMAEConfig
 from videomae.masking import normalize_patches, patchify
 from videomae.modeling.attention import VideoMAESelfAttention, check_attn_implementation
-from videomae.modeling.embeddings import VideoMAEEmbeddings, position_table
+from videomae.modeling.embeddings import PositionTableCache, VideoMAEEmbeddings
 from videomae.modeling.layers import VideoMAELayer, run_blocks
 from videomae.modeling.outputs import (
     BaseModelOutput,
@@ -333,17 +333,11 @@ class VideoMAEForPreTraining(VideoMAEPreTrainedModel):
         )
         self.mask_token = nn.Parameter(torch.zeros(1, 1, self.config.decoder_hidden_size))
         self.decoder = VideoMAEDecoder(self.config)
-        self._tables: dict[tuple, torch.Tensor] = {}
+        grid = self.config.position_embedding_grid
+        self.decoder_tables = PositionTableCache(
+            self.config.decoder_hidden_size, tuple(grid) if grid else None
+        )
         self.post_init()
-
-    def decoder_table(self, grid, device, dtype) -> torch.Tensor:
-        key = (grid, device, dtype)
-        if key not in self._tables:
-            trained = self.config.position_embedding_grid
-            self._tables[key] = position_table(
-                self.config.decoder_hidden_size, grid, tuple(trained) if trained else None
-            ).to(device=device, dtype=dtype)
-        return self._tables[key]
 
     def targets(self, pixel_values: torch.Tensor, selected: torch.Tensor) -> torch.Tensor:
         """Pixels the decoder must predict for the `selected` (B, N) tokens, (B, n, ts*p*p*C).
@@ -415,7 +409,7 @@ class VideoMAEForPreTraining(VideoMAEPreTrainedModel):
         )
         x = self.encoder_to_decoder(enc.last_hidden_state)  # (B, n_visible, Dd)
         dd = x.shape[-1]
-        table = self.decoder_table(grid, x.device, x.dtype).unsqueeze(0).expand(b, -1, -1)
+        table = self.decoder_tables.get(grid, x.device, x.dtype).unsqueeze(0).expand(b, -1, -1)
         pos_visible = table[~mask].reshape(b, -1, dd)
         pos_selected = table[selected].reshape(b, -1, dd)
         x = torch.cat([x + pos_visible, self.mask_token.to(x.dtype) + pos_selected], dim=1)
