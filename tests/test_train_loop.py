@@ -145,7 +145,12 @@ def test_collate_flattens_repeats_and_collects_skipped() -> None:
     assert skipped == [{"path": "bad.mp4", "line": 3, "reason": "missing"}]
 
 
-def test_precision_checks() -> None:
+def test_precision_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from videomae.train import loop
+
+    monkeypatch.setattr(loop, "cpu_has_fast_bf16", lambda: True)
+    assert resolve_precision("auto", torch.device("cpu")) == "bf16"
+    monkeypatch.setattr(loop, "cpu_has_fast_bf16", lambda: False)
     assert resolve_precision("auto", torch.device("cpu")) == "fp32"
     with pytest.raises(ValueError, match="needs CUDA"):
         resolve_precision("fp16", torch.device("cpu"))

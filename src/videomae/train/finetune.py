@@ -89,7 +89,9 @@ class FinetuneConfig:
     betas: tuple[float, float] = (0.9, 0.999)
     layer_decay: float | None = 0.75
     clip_grad: float | None = None
-    precision: str = field(default="auto", metadata={"help": "auto (bf16 on CUDA)/fp32/bf16/fp16"})
+    precision: str = field(
+        default="auto", metadata={"help": "auto (bf16 where the CPU or GPU has it)/fp32/bf16/fp16"}
+    )
     compile: bool = False
     ema_decay: float | None = None
     # bookkeeping

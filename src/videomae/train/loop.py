@@ -284,10 +284,21 @@ class ModelEMA:
         model.load_state_dict(self.state)
 
 
+def cpu_has_fast_bf16() -> bool:
+    """True when this CPU computes bf16 matmuls natively (AVX-512 BF16 or AMX)."""
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:  # older torch without the probes
+        return False
+
+
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """Validate ``precision``; "auto" means bf16 on CUDA where supported, fp32 otherwise."""
+    """Validate ``precision``; "auto" means bf16 autocast where the hardware has fast bf16
+    (CUDA with bf16 support, CPUs with AVX-512 BF16 / AMX), fp32 otherwise."""
     if precision == "auto":
         if device.type == "cuda" and torch.cuda.is_bf16_supported():
+            return "bf16"
+        if device.type == "cpu" and cpu_has_fast_bf16():
             return "bf16"
         return "fp32"
     if precision not in PRECISIONS:
