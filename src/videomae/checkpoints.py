@@ -230,6 +230,18 @@ class LoadingInfo:
         }
 
 
+def summarize_keys(keys: list[str], limit: int = 8) -> str:
+    """Short, readable key list: whole sub-modules collapse to `prefix.* (N tensors)`."""
+    if len(keys) <= limit:
+        return ", ".join(keys)
+    groups: dict[str, int] = {}
+    for key in keys:
+        parts = key.split(".")
+        head = ".".join(parts[:2]) if parts[0] == "videomae" and len(parts) > 2 else parts[0]
+        groups[head] = groups.get(head, 0) + 1
+    return ", ".join(f"{g}.* ({n} tensors)" if n > 1 else g for g, n in groups.items())
+
+
 def load_weights(
     model: torch.nn.Module,
     state_dict: dict[str, torch.Tensor],
@@ -266,11 +278,14 @@ def load_weights(
             "Some weights of %s were not in %s and are newly initialised: %s",
             name,
             source,
-            info.missing_keys,
+            summarize_keys(info.missing_keys),
         )
     if info.unexpected_keys:
         logger.warning(
-            "Some weights of %s were not used by %s: %s", source, name, info.unexpected_keys
+            "Some weights of %s were not used by %s: %s",
+            source,
+            name,
+            summarize_keys(info.unexpected_keys),
         )
     if info.mismatched_keys:
         logger.warning(

@@ -236,25 +236,18 @@ def run_synth(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    run = _optional("videomae.demo", "run_demo", "`videomae demo` needs videomae/demo.py")
-    params = inspect.signature(run).parameters
+    from videomae.demo import run_demo as demo
+
     mode = "quick" if args.quick else "full" if args.full else "default"
-    kwargs: dict[str, Any] = {}
-    for name in ("out_dir", "out", "output_dir"):
-        if name in params:
-            kwargs[name] = args.out
-            break
-    if "mode" in params:
-        kwargs["mode"] = mode
-    else:
-        if "quick" in params:
-            kwargs["quick"] = args.quick
-        if "full" in params:
-            kwargs["full"] = args.full
-    if "seed" in params:
-        kwargs["seed"] = args.seed
-    result = run(**kwargs)
-    return int(result) if isinstance(result, int) else 0
+    seeds = list(range(args.seed, args.seed + args.seeds))
+    demo(
+        args.out,
+        mode=mode,
+        seeds=seeds,
+        progress=_progress(args) is not False,
+        workers=args.workers,
+    )
+    return 0
 
 
 def run_forwarded(command: str, argv: Sequence[str]) -> int:
@@ -516,7 +509,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="about a minute (smoke test)")
     mode.add_argument("--full", action="store_true", help="longer, clearer result")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--seed", type=int, default=0, help="first random seed")
+    p.add_argument("--seeds", type=_positive, default=1, help="number of seeds (mean ± std)")
+    p.add_argument("--workers", type=_positive, default=2, help="data-loading processes")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run_demo)
     return parser
 

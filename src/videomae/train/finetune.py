@@ -173,15 +173,14 @@ def build_model(cfg: FinetuneConfig, class_names: Sequence[str]) -> torch.nn.Mod
         }
         new_head = any(k.startswith("classifier.") for k in fresh)
     else:
-        config = config_cls.from_preset(
-            cfg.model,
+        fields = {
             **labels,
             **shape,
-            patch_size=cfg.patch_size,
-            tubelet_size=cfg.tubelet_size,
-            drop_path_rate=cfg.drop_path,
-            **cfg.model_overrides,
-        )
+            "patch_size": cfg.patch_size,
+            "tubelet_size": cfg.tubelet_size,
+            "drop_path_rate": cfg.drop_path,
+        }
+        config = config_cls.from_preset(cfg.model, **{**fields, **cfg.model_overrides})
         model, new_head = classifier_cls(config), True
     head = getattr(model, "classifier", None)
     if new_head and isinstance(head, torch.nn.Linear):

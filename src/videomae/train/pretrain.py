@@ -143,13 +143,8 @@ def build_model(cfg: PretrainConfig) -> torch.nn.Module:
             drop_path_rate=cfg.drop_path,
             **cfg.model_overrides,
         )
-    config = config_cls.from_preset(
-        cfg.model,
-        **shape,
-        norm_pix_loss=cfg.norm_pix_loss,
-        drop_path_rate=cfg.drop_path,
-        **cfg.model_overrides,
-    )
+    fields = {**shape, "norm_pix_loss": cfg.norm_pix_loss, "drop_path_rate": cfg.drop_path}
+    config = config_cls.from_preset(cfg.model, **{**fields, **cfg.model_overrides})
     return pretraining_cls(config)
 
 
