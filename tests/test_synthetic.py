@@ -24,10 +24,18 @@ def test_label_name_and_index_agree():
 
 
 @pytest.mark.parametrize("background", BACKGROUNDS)
-def test_first_frame_does_not_depend_on_label(background):
+@pytest.mark.parametrize("background_motion", [0.0, 1.0])
+def test_first_frame_does_not_depend_on_label(background, background_motion):
     # Same generator state, every class: frame 0 identical, later frames differ per class.
     clips = [
-        render_clip(k, 8, 32, np.random.default_rng(123), background=background)
+        render_clip(
+            k,
+            8,
+            32,
+            np.random.default_rng(123),
+            background=background,
+            background_motion=background_motion,
+        )  # fmt: skip
         for k in range(len(ACTIONS))
     ]
     for clip in clips[1:]:
@@ -55,6 +63,19 @@ def test_motion_direction_is_what_the_label_says():
     assert dy > 5
     _, dy = centroid_shift("move_up")
     assert dy < -5
+
+
+def test_moving_background_follows_the_action():
+    # Static background: only pixels the object crosses change. background_motion=1: the whole
+    # scene moves, so nearly every pixel changes between the first and last frame.
+    def changed(amount):
+        clip = render_clip(
+            "move_right", 8, 32, np.random.default_rng(4), background_motion=amount, frame_noise=0.0
+        ).astype(np.int64)
+        return (np.abs(clip[-1] - clip[0]).sum(-1) > 0).mean()
+
+    assert changed(0.0) < 0.5
+    assert changed(1.0) > 0.9
 
 
 def test_grow_and_shrink_change_area():

@@ -26,7 +26,7 @@ def test_atomic_save_replaces_whole_file_and_cleans_up_on_failure(tmp_path: Path
     path = tmp_path / "sub" / "x.pt"
     atomic_save({"a": torch.arange(3)}, path)
     assert torch.equal(torch.load(path, weights_only=True)["a"], torch.arange(3))
-    atomic_write_text("hello\n", tmp_path / "t.txt")
+    atomic_write_text(tmp_path / "t.txt", "hello\n")
     assert (tmp_path / "t.txt").read_text() == "hello\n"
 
     class Boom:

@@ -70,19 +70,28 @@ def _upsample(grid: np.ndarray, size: int) -> np.ndarray:
     return cols  # (size, size, C)
 
 
-def _background(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
-    """A static (H, W, 3) float background in [0, 1]."""
+def _background(
+    kind: str, size: int, rng: np.random.Generator, canvas: int | None = None
+) -> np.ndarray:
+    """A static (canvas, canvas, 3) float background in [0, 1]; ``canvas`` defaults to ``size``.
+
+    Texture scales are set relative to the frame ``size``, so a larger canvas (for a moving
+    background) has the same look, only more of it.
+    """
+    canvas = canvas or size
+    k = canvas / size
     base = rng.uniform(0.15, 0.85, size=3)
     if kind == "flat":
-        return np.broadcast_to(base, (size, size, 3)).copy()
-    coarse = _upsample(rng.uniform(-1, 1, size=(4, 4, 3)), size)
+        return np.broadcast_to(base, (canvas, canvas, 3)).copy()
+    coarse = _upsample(rng.uniform(-1, 1, size=(max(2, round(4 * k)),) * 2 + (3,)), canvas)
     if kind == "smooth":
         return np.clip(base + 0.25 * coarse, 0.0, 1.0)
-    fine = _upsample(rng.uniform(-1, 1, size=(max(2, size // 4), max(2, size // 4), 3)), size)
+    cells = max(2, canvas // 4)
+    fine = _upsample(rng.uniform(-1, 1, size=(cells, cells, 3)), canvas)
     if kind == "texture":
         return np.clip(base + 0.18 * coarse + 0.18 * fine, 0.0, 1.0)
     if kind == "noise":
-        return np.clip(base + 0.12 * coarse + 0.25 * rng.uniform(-1, 1, (size, size, 3)), 0, 1)
+        return np.clip(base + 0.12 * coarse + 0.25 * rng.uniform(-1, 1, (canvas, canvas, 3)), 0, 1)
     raise ValueError(f"unknown background {kind!r}: expected one of {list(BACKGROUNDS)}")
 
 
@@ -102,6 +111,33 @@ def _shape_mask(shape: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     raise ValueError(f"unknown shape {shape!r}: expected one of {list(SHAPES)}")
 
 
+def _moved_background(
+    bg: np.ndarray,
+    xx: np.ndarray,
+    yy: np.ndarray,
+    size: int,
+    off: float,
+    amount: float,
+    motion: tuple[float, float, float, float],
+) -> np.ndarray:
+    """Sample the (canvas, canvas, 3) background moved by ``amount`` x the object's motion.
+
+    ``motion`` = (dx, dy, dangle, zoom) of the object since frame 0; the background is shifted,
+    rotated and zoomed the same way (times ``amount``) about the frame centre. Nearest sampling.
+    """
+    dx, dy, dang, zoom = motion
+    c = size / 2.0
+    px, py = xx - c - amount * dx, yy - c - amount * dy  # undo the translation
+    a = -amount * dang  # undo the rotation
+    z = zoom**amount
+    qx = (np.cos(a) * px - np.sin(a) * py) / z + c + off
+    qy = (np.sin(a) * px + np.cos(a) * py) / z + c + off
+    n = bg.shape[0]
+    ix = np.clip(qx.astype(np.int64), 0, n - 1)
+    iy = np.clip(qy.astype(np.int64), 0, n - 1)
+    return bg[iy, ix]
+
+
 def render_clip(
     label: int | str,
     num_frames: int = 16,
@@ -117,6 +153,7 @@ def render_clip(
     turn: tuple[float, float] = (0.5, 0.9),
     zoom: tuple[float, float] = (1.6, 2.2),
     num_distractors: int = 0,
+    background_motion: float = 0.0,
 ) -> np.ndarray:
     """Render one clip of action ``label`` (index into :data:`ACTIONS` or its name).
 
@@ -129,7 +166,9 @@ def render_clip(
     noise), ``min_scale``/``max_scale`` (object half-size as a fraction of the frame),
     ``travel`` (fraction of the frame a moving object crosses over the clip), ``turn``
     (rotation over the clip, in half-turns), ``zoom`` (total scale factor for grow/shrink),
-    ``num_distractors`` (static textured blobs; they never move, so they carry no class).
+    ``num_distractors`` (static textured blobs; they never move, so they carry no class),
+    ``background_motion`` (0 = static background; 1 = the background undergoes the same motion
+    as the object, about the frame centre, so every pixel carries the action).
     """
     if rng is None:
         rng = np.random.default_rng()
@@ -140,7 +179,8 @@ def render_clip(
     action = ACTIONS[_label_index(label, ACTIONS)]
 
     # ---- every random draw, label-independent ----
-    bg = _background(background, size, rng)  # (H, W, 3)
+    canvas = 2 * size if background_motion else size  # room for the background to move
+    bg = _background(background, size, rng, canvas)  # (canvas, canvas, 3)
     shape = SHAPES[rng.integers(len(SHAPES))]
     colour = rng.uniform(0.0, 1.0, size=3)
     if np.abs(colour - bg.mean(axis=(0, 1))).max() < 0.35:  # keep contrast with the background
@@ -192,7 +232,8 @@ def render_clip(
 
     yy, xx = np.meshgrid(np.arange(size) + 0.5, np.arange(size) + 0.5, indexing="ij")
     frames = np.empty((num_frames, size, size, 3), dtype=np.float64)
-    static = bg.copy()
+    off = (canvas - size) / 2.0
+    static = bg[int(off) : int(off) + size, int(off) : int(off) + size].copy()  # (H, W, 3)
     for d_shape, d_col, d_scale, d_ang, (dx, dy) in distractors:
         c, sn = np.cos(d_ang), np.sin(d_ang)
         u = (c * (xx - dx) + sn * (yy - dy)) / d_scale
@@ -204,7 +245,13 @@ def render_clip(
         u = (c * dx + sn * dy) / (scale[t] * aspect)  # (H, W) object coordinates
         v = (-sn * dx + c * dy) / (scale[t] / aspect)
         inside = _shape_mask(shape, u, v)
-        frame = static.copy()
+        if background_motion:
+            frame = _moved_background(
+                bg, xx, yy, size, off, background_motion,
+                (cx[t] - cx0, cy[t] - cy0, ang[t] - angle0, scale[t] / scale0),
+            )  # fmt: skip
+        else:
+            frame = static.copy()
         if object_texture:
             iu = np.clip(((u + 1.0) * 0.5 * tex_cells).astype(np.int64), 0, tex_cells - 1)
             iv = np.clip(((v + 1.0) * 0.5 * tex_cells).astype(np.int64), 0, tex_cells - 1)

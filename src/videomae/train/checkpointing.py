@@ -10,71 +10,26 @@ from __future__ import annotations
 import os
 import random
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from videomae.checkpoints import atomic_write, atomic_write_text, remove_stale_temp_files
+
+__all__ = [
+    "atomic_save",
+    "atomic_write_text",
+    "remove_stale_temp_files",
+]
+
 CHECKPOINT_PATTERN = re.compile(r"^checkpoint-(\d{8})\.pt$")
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Flush the directory entry so a rename survives a power cut (no-op where unsupported)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _atomic_write(path: str | os.PathLike, write: Any) -> Path:
-    """Write through ``write(file)`` into a temp file beside ``path``, fsync, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-    return path
-
-
-def remove_stale_temp_files(directory: str | os.PathLike) -> list[Path]:
-    """Delete temp files of interrupted atomic writes (``.NAME.XXXX.tmp``) in ``directory``.
-
-    Only the final names are ever read, so these are garbage; removing them on resume keeps a
-    run folder clean after a SIGKILL.
-    """
-    removed = []
-    for p in Path(directory).glob(".*.tmp"):
-        if p.is_file():
-            p.unlink(missing_ok=True)
-            removed.append(p)
-    return removed
 
 
 def atomic_save(obj: Any, path: str | os.PathLike) -> Path:
     """``torch.save`` that never leaves a half-written file at ``path`` (temp file + rename)."""
-    return _atomic_write(path, lambda f: torch.save(obj, f))
-
-
-def atomic_write_text(text: str, path: str | os.PathLike) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    return _atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+    return atomic_write(path, lambda f: torch.save(obj, f))
 
 
 # ----------------------------------------------------------------------------- RNG states

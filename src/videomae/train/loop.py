@@ -332,7 +332,7 @@ def write_metrics_csv(rows: Sequence[Mapping[str, Any]], path: str | Path) -> Pa
     w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
-    return atomic_write_text(buf.getvalue(), path)
+    return atomic_write_text(path, buf.getvalue())
 
 
 def _plot(rows: Sequence[Mapping[str, Any]], path: Path) -> Path | None:
@@ -667,8 +667,8 @@ def train(
                     if export_fn is not None and info.is_main:
                         export_fn(base, out_dir / "best")
                         atomic_write_text(
-                            "".join(f"{k}: {v}\n" for k, v in best.items()),
                             out_dir / "best" / "best.txt",
+                            "".join(f"{k}: {v}\n" for k, v in best.items()),
                         )
                     D.barrier()
 
@@ -702,7 +702,7 @@ def train(
                 f"{v.get('path')}\tline {v.get('line')}\t{v.get('reason')}\thits {v['hits']}"
                 for v in bad.values()
             ]
-            atomic_write_text("\n".join(lines) + "\n", out_dir / "bad_samples.tsv")
+            atomic_write_text(out_dir / "bad_samples.tsv", "\n".join(lines) + "\n")
             warnings.warn(
                 f"{len(bad)} bad sample file(s) were skipped; see {out_dir / 'bad_samples.tsv'}",
                 stacklevel=2,

@@ -222,7 +222,7 @@ def write_summary(result: TrainResult, path: Path, extra: dict[str, Any] | None 
         "best": result.best,
         **(extra or {}),
     }
-    return atomic_write_text(json.dumps(summary, indent=2, default=str) + "\n", path)
+    return atomic_write_text(path, json.dumps(summary, indent=2, default=str) + "\n")
 
 
 def export_ema(model: torch.nn.Module, result: TrainResult, path: Path) -> None:
