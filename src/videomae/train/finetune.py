@@ -13,9 +13,8 @@ run matches a 1-process run only in distribution, not bit for bit (resume is sti
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,85 +22,50 @@ import torch
 
 from videomae.train import distributed as D
 from videomae.train.loop import (
-    add_dataclass_args,
     collate_samples,
     dataclass_from_args,
     train,
 )
-from videomae.train.pretrain import _model_classes, export_ema, loop_config, write_summary
-
-
-def _h(text: str) -> Any:
-    return field(default=None, metadata={"help": text})
+from videomae.train.recipe import (
+    RecipeConfig,
+    export_ema,
+    helped,
+    loop_config,
+    model_classes,
+    write_summary,
+)
+from videomae.train.recipe import build_parser as recipe_parser
 
 
 @dataclass
-class FinetuneConfig:
+class FinetuneConfig(RecipeConfig):
     """Every knob of the fine-tuning recipe; each field is also a CLI flag."""
 
-    # data
-    train_data: str = field(
-        default="", metadata={"help": "list file ('path label') or class folders"}
-    )
-    val_data: str | None = _h("validation list file or class folders (None: no validation)")
-    root: str | None = _h("folder prefixed to relative paths of the list files")
-    label_file: str | None = _h("class names, one per line (default: folder names or indices)")
+    train_data: str = helped("list file ('path label') or class folders", "")
+    val_data: str | None = helped("validation list file or class folders (None: no validation)")
+    label_file: str | None = helped("class names, one per line (default: folder names or indices)")
+    # defaults of the original fine-tuning recipe for ViT-B (RecipeConfig holds the rest)
     out_dir: str = "runs/finetune"
-    num_frames: int = 16
-    sampling_rate: int = 4
-    strategy: str = "dense"
-    input_size: int = 224
-    short_side: int | None = _h("training: resize short side first; validation default input_size")
-    flip: bool = field(default=True, metadata={"help": "random horizontal flip; off for SSv2"})
-    repeats: int = field(default=2, metadata={"help": "augmented clips per decoded video"})
+    short_side: int | None = helped(
+        "training: resize short side first; validation default input_size"
+    )
+    repeats: int = helped("augmented clips per decoded video (repeated augmentation)", 2)
+    init: str | None = helped("pre-training folder (decoder dropped) or classifier folder")
+    model: str = helped("preset when training from scratch", "base")
+    drop_path: float = 0.1
+    # augmentation and regularisation
     rand_augment: bool = True
     rand_aug_ops: int = 4
     rand_aug_magnitude: float = 7.0
     erase_prob: float = 0.25
-    num_workers: int = 4
     val_batch_size: int = 8
-    # model
-    init: str | None = _h("pre-training folder (decoder dropped) or classifier folder")
-    model: str = field(default="base", metadata={"help": "preset when training from scratch"})
-    model_overrides: dict = field(default_factory=dict, metadata={"help": "JSON config overrides"})
-    patch_size: int = 16
-    tubelet_size: int = 2
-    drop_path: float = 0.1
     init_scale: float = 0.001
-    # regularisation
     mixup: float = 0.8
     cutmix: float = 1.0
     mixup_prob: float = 1.0
     mixup_switch_prob: float = 0.5
     smoothing: float = 0.1
-    # optimisation
-    epochs: int = 30
-    total_steps: int | None = _h("optimizer steps (overrides epochs)")
-    warmup_epochs: float = 5
-    warmup_steps: int | None = _h("warm-up steps (overrides warmup_epochs)")
-    batch_size: int = field(default=8, metadata={"help": "videos per process per micro-step"})
-    accum_steps: int = 1
-    base_lr: float = 1e-3
-    lr: float | None = _h("absolute peak lr (default base_lr x global_batch / 256)")
-    min_lr: float = 1e-6
-    warmup_lr: float = 1e-6
-    weight_decay: float = 0.05
-    betas: tuple[float, float] = (0.9, 0.999)
     layer_decay: float | None = 0.75
-    clip_grad: float | None = None
-    precision: str = field(
-        default="auto", metadata={"help": "auto (bf16 where the CPU or GPU has it)/fp32/bf16/fp16"}
-    )
-    compile: bool = False
-    ema_decay: float | None = None
-    # bookkeeping
-    log_every: int = 20
-    save_every: int = 1000
-    keep_last: int = 2
-    seed: int = 0
-    resume: bool = False
-    progress: bool = True
-    device: str | None = _h("cpu / cuda (default: CUDA when available)")
 
 
 def resolve_labels(cfg: FinetuneConfig) -> tuple[list, list | None, list[str]]:
@@ -148,7 +112,7 @@ def build_model(cfg: FinetuneConfig, class_names: Sequence[str]) -> torch.nn.Mod
     A head that is not in the loaded folder is re-initialised like the original release:
     normal(0.02) weights times ``init_scale`` and zero bias.
     """
-    config_cls, _, classifier_cls = _model_classes()
+    config_cls, _, classifier_cls = model_classes()
     torch.manual_seed(cfg.seed)
     id2label = {i: n for i, n in enumerate(class_names)}
     labels = {
@@ -287,10 +251,7 @@ def finetune(cfg: FinetuneConfig) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry: ``python -m videomae.train.finetune --train-data LIST --val-data LIST [...]``."""
-    parser = argparse.ArgumentParser(
-        prog="videomae finetune", description=(FinetuneConfig.__doc__ or "").strip()
-    )
-    add_dataclass_args(parser, FinetuneConfig)
+    parser = recipe_parser(FinetuneConfig, "videomae finetune")
     cfg = dataclass_from_args(FinetuneConfig, parser.parse_args(argv))
     try:
         final = finetune(cfg)
