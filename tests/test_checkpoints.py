@@ -242,3 +242,54 @@ def test_to_memory_layout():
         "x.attention.attention.value.bias": 2,
         "other": 3,
     }
+
+
+class FakeHub:
+    """Stands in for huggingface_hub.hf_hub_download: serves a local folder as repo 'org/model'."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.calls = []
+
+    def __call__(
+        self,
+        repo_id,
+        filename,
+        *,
+        revision=None,
+        token=None,
+        cache_dir=None,
+        local_files_only=False,
+    ):
+        from huggingface_hub.errors import RepositoryNotFoundError
+
+        self.calls.append((repo_id, filename, revision, token))
+        if repo_id != "org/model":
+            error = RepositoryNotFoundError.__new__(RepositoryNotFoundError)
+            Exception.__init__(error, f"{repo_id} not found")  # skip the HTTP response it wants
+            raise error
+        path = self.folder / filename
+        if not path.exists():
+            from huggingface_hub.errors import EntryNotFoundError
+
+            raise EntryNotFoundError(f"{filename} not in {repo_id}")
+        return str(path)
+
+
+def test_hub_ids_go_through_huggingface_hub(tmp_path, tiny_config, monkeypatch):
+    import huggingface_hub
+
+    model = VideoMAEForVideoClassification(tiny_config)
+    model.save_pretrained(tmp_path, max_shard_size=20_000)  # sharded: index + shards fetched
+    hub = FakeHub(tmp_path)
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", hub)
+    loaded = VideoMAEForVideoClassification.from_pretrained("org/model", revision="v1", token="t")
+    same_params(model, loaded)
+    fetched = [c[1] for c in hub.calls]
+    assert fetched[0] == "config.json" and "model.safetensors.index.json" in fetched
+    assert all(c[2:] == ("v1", "t") for c in hub.calls)
+    with pytest.raises(CheckpointError, match="hub repo 'org/other' was not found"):
+        VideoMAEModel.from_pretrained("org/other")
+    (tmp_path / "config.json").unlink()
+    with pytest.raises(CheckpointError, match="hub repo org/model has no file config.json"):
+        VideoMAEModel.from_pretrained("org/model")
