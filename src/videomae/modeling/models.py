@@ -225,7 +225,8 @@ class VideoMAEPreTrainedModel(nn.Module):
 class VideoMAEEncoder(nn.Module):
     def __init__(self, config: VideoMAEConfig) -> None:
         super().__init__()
-        rates = torch.linspace(0, config.drop_path_rate, config.num_hidden_layers).tolist()
+        n = config.num_hidden_layers
+        rates = [config.drop_path_rate * i / max(1, n - 1) for i in range(n)]  # linear in depth
         self.layer = nn.ModuleList(
             VideoMAELayer(
                 config,
