@@ -17,95 +17,96 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+_DIRECTIONS = ("move_left", "move_right", "move_up", "move_down")
+
 
 @dataclass(frozen=True)
 class DemoSettings:
-    """Everything one demo run needs: data, model, and the three recipes' budgets."""
+    """Everything one demo run needs: data, model, and the three recipes' budgets.
+
+    Defaults are the regime chosen in docs/demo.md (on the validation split): 32x32 clips of 8
+    frames where the whole scene moves with the action, a 4-layer ViT with 64 tokens, tube
+    masking at 75% with raw-pixel targets.
+    """
 
     # data (videomae.data.synthetic.make_dataset)
-    num_unlabeled: int
-    num_train: int
-    num_val: int
-    num_test: int
-    num_frames: int
-    size: int
+    num_unlabeled: int = 2000
+    num_train: int = 200
+    num_val: int = 400
+    num_test: int = 400
+    num_frames: int = 8
+    size: int = 32
     fps: int = 8
-    classes: tuple[str, ...] | None = None
-    style: dict[str, Any] = field(default_factory=dict)
-    # model (a tiny ViT; same architecture for both rows)
-    model: dict[str, Any] = field(default_factory=dict)
+    classes: tuple[str, ...] = _DIRECTIONS
+    style: dict[str, Any] = field(
+        default_factory=lambda: {"background": "texture", "background_motion": 1.0}
+    )
+    # model (the same architecture for both rows)
+    model: dict[str, Any] = field(
+        default_factory=lambda: {
+            "patch_size": 8,
+            "tubelet_size": 2,
+            "hidden_size": 128,
+            "num_hidden_layers": 4,
+            "num_attention_heads": 4,
+            "intermediate_size": 512,
+            "decoder_hidden_size": 64,
+            "decoder_num_hidden_layers": 1,
+            "decoder_num_attention_heads": 4,
+            "decoder_intermediate_size": 256,
+            "use_mean_pooling": True,
+        }
+    )
     # pre-training
-    mask_ratio: float = 0.9
+    mask_ratio: float = 0.75
     mask_kind: str = "tube"
     norm_pix_loss: bool = False
-    pretrain_steps: int = 1000
+    pretrain_steps: int = 1500
     pretrain_batch: int = 32
     pretrain_lr: float = 1.5e-3
     pretrain_warmup: int = 100
-    # fine-tuning (both rows)
-    finetune_steps: int = 300
+    clip_grad: float | None = 1.0
+    # fine-tuning (both rows; layer decay only where there are pre-trained layers to keep)
+    finetune_steps: int = 520
     finetune_batch: int = 16
     finetune_lr: float = 1e-3
-    finetune_warmup: int = 30
+    finetune_warmup: int = 52
     layer_decay: float | None = 0.75
-    drop_path: float = 0.1
+    drop_path: float = 0.0
     smoothing: float = 0.1
     mixup: float = 0.0
     cutmix: float = 0.0
-    # evaluation
-    clips: int = 2
-    crops: int = 3
+    # evaluation: each video is exactly one clip of one full frame, so 1 x 1 view
+    clips: int = 1
+    crops: int = 1
     sampling_rate: int = 1
 
 
-_TINY_VIT = dict(
-    hidden_size=128,
-    num_hidden_layers=4,
-    num_attention_heads=4,
-    intermediate_size=512,
-    decoder_hidden_size=64,
-    decoder_num_hidden_layers=1,
-    decoder_num_attention_heads=2,
-    decoder_intermediate_size=256,
-    use_mean_pooling=True,
-)
-
 SETTINGS: dict[str, DemoSettings] = {
+    # about a minute: checks that every stage runs (the test suite uses it)
     "quick": DemoSettings(
         num_unlabeled=64,
         num_train=16,
         num_val=16,
         num_test=16,
-        num_frames=8,
-        size=32,
-        model={**_TINY_VIT, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2},
         pretrain_steps=20,
         pretrain_batch=8,
         pretrain_warmup=4,
         finetune_steps=10,
         finetune_batch=8,
         finetune_warmup=2,
-        clips=1,
-        crops=1,
     ),
-    "default": DemoSettings(
-        num_unlabeled=2000,
-        num_train=200,
-        num_val=200,
-        num_test=400,
-        num_frames=8,
-        size=32,
-        model=_TINY_VIT,
-    ),
+    "default": DemoSettings(),
+    # proposed in docs/demo.md, not verified: reconstructions start placing the object at
+    # about 2,500 steps; a deeper decoder and far longer pre-training may be what the claim needs
     "full": DemoSettings(
         num_unlabeled=6000,
-        num_train=200,
-        num_val=200,
-        num_test=400,
-        num_frames=8,
-        size=32,
-        model=_TINY_VIT,
-        pretrain_steps=4000,
+        pretrain_steps=20000,
+        pretrain_batch=64,
+        model={
+            **DemoSettings().model,
+            "decoder_num_hidden_layers": 2,
+        },
     ),
 }
 
@@ -179,6 +180,8 @@ def run_once(
         warmup_steps=s.pretrain_warmup,
         batch_size=s.pretrain_batch,
         lr=s.pretrain_lr,
+        clip_grad=s.clip_grad,
+        crop_scales=(1.0,),  # whole frames: the clips are already the model's size
         flip=False,  # direction is the label: flipping would swap left and right
         **common,
     )
@@ -197,12 +200,14 @@ def run_once(
             warmup_steps=s.finetune_warmup,
             batch_size=s.finetune_batch,
             lr=s.finetune_lr,
-            layer_decay=s.layer_decay,
+            layer_decay=s.layer_decay if init else None,
             drop_path=s.drop_path,
             smoothing=s.smoothing,
             mixup=s.mixup,
             cutmix=s.cutmix,
             flip=False,
+            crop_scale=(1.0, 1.0),
+            crop_ratio=(1.0, 1.0),
             rand_augment=False,
             erase_prob=0.0,
             repeats=1,

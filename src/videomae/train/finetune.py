@@ -54,6 +54,11 @@ class FinetuneConfig(RecipeConfig):
     model: str = helped("preset when training from scratch", "base")
     drop_path: float = 0.1
     # augmentation and regularisation
+    crop_scale: tuple[float, float] = helped(
+        "random resized crop: area range as a fraction of the frame (1 1: whole frame)",
+        (0.08, 1.0),
+    )
+    crop_ratio: tuple[float, float] = helped("random resized crop: aspect range", (0.75, 1.3333))
     rand_augment: bool = True
     rand_aug_ops: int = 4
     rand_aug_magnitude: float = 7.0
@@ -102,6 +107,8 @@ def _dataset(cfg: FinetuneConfig, samples: list, train: bool) -> Any:
         flip=cfg.flip,
         rand_augment=(cfg.rand_aug_ops, cfg.rand_aug_magnitude) if cfg.rand_augment else None,
         erase_prob=cfg.erase_prob,
+        scale=tuple(cfg.crop_scale),
+        ratio=tuple(cfg.crop_ratio),
         repeats=cfg.repeats,
     )
 

@@ -46,6 +46,10 @@ class PretrainConfig(RecipeConfig):
     base_lr: float = 1.5e-4
     min_lr: float = 1e-5
     betas: tuple[float, float] = (0.9, 0.95)
+    crop_scales: tuple[float, ...] = helped(
+        "multi-scale crop: crop sides as fractions of the short side (1.0 alone: no crop)",
+        (1.0, 0.875, 0.75, 0.66),
+    )
     # the objective
     norm_pix_loss: bool = True
     mask_kind: str = helped("tube or random", "tube")
@@ -73,6 +77,7 @@ def build_dataset(cfg: PretrainConfig) -> Any:
         mask_ratio=cfg.mask_ratio,
         decoder_mask=cfg.decoder_mask,
         decoder_keep_ratio=cfg.decoder_keep_ratio,
+        scales=cfg.crop_scales,
         flip=cfg.flip,
         short_side=cfg.short_side,
         repeats=cfg.repeats,
