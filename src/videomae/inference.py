@@ -22,12 +22,11 @@ on the previous batch; views of several videos share a batch of ``batch_size`` v
 that cannot be read is reported (path + reason, in ``.failures`` and as a log warning) and
 skipped; it never aborts the others. With a single input the error is raised instead.
 
-Reduced precision (``dtype="bf16"``/``"fp16"``): on CUDA the weights are cast (the fast path
-there); on CPU the weights stay float32 and the forward runs under ``torch.autocast``, which
-measured 2.3x faster than fp32 for bf16 on this project's CPU machine (ViT-S, 8x112x112,
-batch 4: 0.74 s vs 1.72 s per batch) while casting the weights to bf16 gave no speed-up
-(1.73 s); fp16 on CPU is slower than fp32 either way (autocast 3.4 s, cast 4.4 s) and is
-allowed only for completeness.
+Reduced precision (``dtype="bf16"``/``"fp16"``): bf16 casts the weights (on this project's
+CPU, ViT-B batch 1: 596 ms cast vs 607 ms under autocast vs 1812 ms fp32, and 22 MB less
+peak memory than autocast: benchmarks/bench_inference.py, docs/performance.md). fp16 casts on
+accelerators; on CPU it runs under ``torch.autocast`` and is slower than fp32 (allowed only
+for completeness).
 """
 
 from __future__ import annotations
@@ -394,8 +393,8 @@ class _Runner:
         dev = resolve_device(device)
         dt = resolve_dtype(dtype)
         kwargs: dict[str, Any] = {"output_loading_info": True}
-        if dev.type != "cpu" and dt != torch.float32:
-            kwargs["torch_dtype"] = dt  # on accelerators, cast the weights
+        if dt == torch.bfloat16 or (dev.type != "cpu" and dt != torch.float32):
+            kwargs["torch_dtype"] = dt  # cast the weights (CPU fp16 runs under autocast instead)
         if num_frames is not None:
             kwargs["num_frames"] = int(num_frames)  # the position table is resized to match
         return dev, dt, kwargs
@@ -411,8 +410,8 @@ class _Runner:
 
     # --- precision ------------------------------------------------------------------------------
     def _autocast(self) -> AbstractContextManager:
-        if self.dtype == torch.float32 or self.device.type != "cpu":
-            return nullcontext()  # fp32, or weights already cast on the accelerator
+        if self.dtype != torch.float16 or self.device.type != "cpu":
+            return nullcontext()  # fp32, or weights already cast
         return torch.autocast("cpu", dtype=self.dtype)
 
     def _model_dtype(self) -> torch.dtype:
