@@ -76,12 +76,9 @@ def _progress(args: argparse.Namespace) -> bool | None:
 # Subcommands: one function each
 
 
-def run_classify(args: argparse.Namespace) -> int:
-    from videomae.inference import VideoClassifier
-
-    _quiet_library_warnings()
-    clf = VideoClassifier.from_pretrained(
-        args.model,
+def _runner_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The loading options shared by `classify` and `embed` (see `_add_views`/`_add_runtime`)."""
+    return dict(
         device=args.device,
         dtype=args.dtype,
         clips=args.clips,
@@ -93,6 +90,13 @@ def run_classify(args: argparse.Namespace) -> int:
         num_workers=args.workers,
         progress=_progress(args),
     )
+
+
+def run_classify(args: argparse.Namespace) -> int:
+    from videomae.inference import VideoClassifier
+
+    _quiet_library_warnings()
+    clf = VideoClassifier.from_pretrained(args.model, **_runner_options(args))
     failed = 0
     for result in clf.predict(args.videos, top_k=args.top_k):
         if not result.ok:
@@ -123,20 +127,7 @@ def run_embed(args: argparse.Namespace) -> int:
     if not str(args.out).lower().endswith(EMBEDDING_SUFFIXES):
         raise CLIError(f"--out must end in .npy or .safetensors, got {args.out!r}")
     _quiet_library_warnings()
-    emb = VideoEmbedder.from_pretrained(
-        args.model,
-        device=args.device,
-        dtype=args.dtype,
-        clips=args.clips,
-        crops=args.crops,
-        num_frames=args.num_frames,
-        sampling_rate=args.sampling_rate,
-        strategy=args.strategy,
-        batch_size=args.batch_size,
-        num_workers=args.workers,
-        progress=_progress(args),
-        pooling=args.pooling,
-    )
+    emb = VideoEmbedder.from_pretrained(args.model, **_runner_options(args), pooling=args.pooling)
     result = emb.embed(args.videos)
     for failure in result.failures:
         _err(str(failure))

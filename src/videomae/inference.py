@@ -408,6 +408,31 @@ class _Runner:
             return None
         return VideoMAEConfig.from_pretrained(id_or_dir)
 
+    @classmethod
+    def _assemble(
+        cls,
+        model: torch.nn.Module,
+        id_or_dir: str | os.PathLike,
+        dev: torch.device,
+        dt: torch.dtype,
+        clips: int,
+        crops: int,
+        sampling_rate: int | None,
+        strategy: str | None,
+        **options: Any,
+    ):
+        """Move the loaded model into place and attach its preprocessing (shared by both)."""
+        model = model.to(dev).eval()
+        pre = _preprocessing(
+            id_or_dir,
+            model.config,
+            clips=clips,
+            crops=crops,
+            sampling_rate=sampling_rate,
+            strategy=strategy,
+        )
+        return cls(model, pre, device=dev, dtype=dt, **options)
+
     # --- precision ------------------------------------------------------------------------------
     def _autocast(self) -> AbstractContextManager:
         if self.dtype != torch.float16 or self.device.type != "cpu":
@@ -587,20 +612,15 @@ class VideoClassifier(_Runner):
                 f"{id_or_dir} has no trained classification head (classifier.* missing); use "
                 "VideoEmbedder for its features, or fine-tune it first (videomae finetune)"
             )
-        model = model.to(dev).eval()
-        pre = _preprocessing(
-            id_or_dir,
-            model.config,
-            clips=clips,
-            crops=crops,
-            sampling_rate=sampling_rate,
-            strategy=strategy,
-        )
-        return cls(
+        return cls._assemble(
             model,
-            pre,
-            device=dev,
-            dtype=dt,
+            id_or_dir,
+            dev,
+            dt,
+            clips,
+            crops,
+            sampling_rate,
+            strategy,
             batch_size=batch_size,
             num_workers=num_workers,
             progress=progress,
@@ -721,20 +741,15 @@ class VideoEmbedder(_Runner):
             model = full.videomae  # the encoder; decoder weights are not needed
         else:
             model, _ = models.VideoMAEModel.from_pretrained(id_or_dir, **kwargs)
-        model = model.to(dev).eval()
-        pre = _preprocessing(
-            id_or_dir,
-            model.config,
-            clips=clips,
-            crops=crops,
-            sampling_rate=sampling_rate,
-            strategy=strategy,
-        )
-        return cls(
+        return cls._assemble(
             model,
-            pre,
-            device=dev,
-            dtype=dt,
+            id_or_dir,
+            dev,
+            dt,
+            clips,
+            crops,
+            sampling_rate,
+            strategy,
             batch_size=batch_size,
             num_workers=num_workers,
             progress=progress,
