@@ -10,10 +10,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import re
+import socket
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,6 +110,24 @@ def _is_hub_id(name: str) -> bool:
     return bool(re.fullmatch(r"[\w.-]+/[\w.-]+", name)) and not Path(name).exists()
 
 
+@functools.lru_cache(maxsize=1)
+def _hub_resolvable() -> bool:
+    """False when the hub's host name does not even resolve (no network): then we read the
+    local cache only, instead of letting huggingface_hub retry with back-off for ~25 s."""
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    host = urlparse(constants.ENDPOINT).hostname
+    if not host:
+        return True
+    try:
+        socket.getaddrinfo(host, 443)
+    except OSError:
+        return False
+    return True
+
+
 def resolve_file(
     name_or_path: str | os.PathLike,
     filename: str,
@@ -135,10 +155,12 @@ def resolve_file(
             f"{name!r} is neither an existing folder nor a hub id like 'MCG-NJU/videomae-base'"
         )
     try:
+        import huggingface_hub
         from huggingface_hub import errors as hub_errors
-        from huggingface_hub import hf_hub_download
     except ImportError as err:  # pragma: no cover - huggingface_hub is a dependency
         raise CheckpointError("downloading from the hub needs huggingface_hub") from err
+    if not local_files_only and not _hub_resolvable():
+        local_files_only = True
     offline_message = (
         f"could not fetch {filename} of {name!r} from the Hugging Face Hub and it is not in "
         "the local cache (no network, or HF_HUB_OFFLINE=1). Without network, download the "
@@ -146,7 +168,7 @@ def resolve_file(
     )
     try:
         return Path(
-            hf_hub_download(
+            huggingface_hub.hf_hub_download(
                 name,
                 filename,
                 revision=revision,

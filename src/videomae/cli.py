@@ -66,6 +66,10 @@ def _out(line: str) -> None:
 def _quiet_library_warnings() -> None:
     # The CLI reports skipped files itself; avoid a second copy from the library's logger.
     logging.getLogger("videomae.inference").setLevel(logging.ERROR)
+    # huggingface_hub logs each failed request; our CheckpointError says it in one line.
+    from huggingface_hub.utils import logging as hub_logging
+
+    hub_logging.set_verbosity_error()
 
 
 def _progress(args: argparse.Namespace) -> bool | None:
