@@ -80,7 +80,8 @@ def _cfg(data: Path, out: Path, **kw) -> PretrainConfig:
 
 
 def test_pretrain_writes_everything_and_counts_bad_files(data: Path, tmp_path: Path) -> None:
-    final = pretrain(_cfg(data, tmp_path))
+    with pytest.warns(UserWarning, match="2 bad sample file"):
+        final = pretrain(_cfg(data, tmp_path))
     assert final == tmp_path / "final"
     assert (final / "config.json").is_file() and (final / "model.safetensors").is_file()
     for name in ("metrics.csv", "loss.png", "summary.json", "checkpoint-00000006.pt"):
@@ -112,7 +113,8 @@ def test_pretrain_loss_goes_down_on_a_tiny_fixed_set(data: Path, tmp_path: Path)
         flip=False,
         norm_pix_loss=False,
     )
-    pretrain(cfg)
+    with pytest.warns(UserWarning, match="bad sample file"):  # the fixture lists 2 bad files
+        pretrain(cfg)
     rows = (tmp_path / "metrics.csv").read_text().splitlines()[1:]
     losses = [float(r.split(",")[2]) for r in rows]
     assert len(losses) == 4
@@ -177,10 +179,12 @@ def test_cli_flags_dual_masking_and_resume(data: Path, tmp_path: Path) -> None:
         "--clip-grad",
         "1.0",
     ]
-    assert main(argv) == 0
+    with pytest.warns(UserWarning, match="bad sample file"):  # the fixture lists 2 bad files
+        assert main(argv) == 0
     first = torch.load(tmp_path / "checkpoint-00000004.pt", weights_only=True)
     assert first["config"]["decoder_mask"] == "running_cell"
-    assert main([*argv, "--resume"]) == 0  # nothing left to do: resumes at step 4 and exports
+    with pytest.warns(UserWarning, match="bad sample file"):  # reported again from the state
+        assert main([*argv, "--resume"]) == 0  # nothing left to do: resumes at step 4, exports
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["resumed_from"].endswith("checkpoint-00000004.pt") and summary["step"] == 4
     with pytest.raises(FileExistsError):
