@@ -22,6 +22,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from videomae.modeling.embeddings import sinusoid_table
+
 __all__ = [
     "CheckpointConversionError",
     "ORIGINAL_LAYER_NORM_EPS",
@@ -209,17 +211,6 @@ def _strip_prefixes(state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
 # --------------------------------------------------------------------------------------------
 # Key conversion
 # --------------------------------------------------------------------------------------------
-def sinusoid_table(num_positions: int, dim: int) -> Tensor:
-    """The original fixed position table (num_positions, dim), computed in float64, as float32."""
-    pos = torch.arange(num_positions, dtype=torch.float64)[:, None]  # (N, 1)
-    j = torch.arange(dim, dtype=torch.float64)
-    angles = pos / torch.pow(10000.0, 2 * torch.div(j, 2, rounding_mode="floor") / dim)  # (N, d)
-    table = torch.empty_like(angles)
-    table[:, 0::2] = torch.sin(angles[:, 0::2])
-    table[:, 1::2] = torch.cos(angles[:, 1::2])
-    return table.to(torch.float32)
-
-
 def _check_fixed_table(key: str, value: Tensor) -> int:
     """Accept a stored position table only if it is the fixed sinusoid one; return its length N."""
     if value.ndim not in (2, 3) or (value.ndim == 3 and value.shape[0] != 1):
