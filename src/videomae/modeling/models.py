@@ -136,7 +136,14 @@ class VideoMAEPreTrainedModel(nn.Module):
             nn.init.zeros_(module.bias)
 
     def post_init(self) -> None:
-        self.apply(self._init_weights)
+        """Initialise every module once (the nested encoder already initialised itself)."""
+        done = set()
+        inner = getattr(self, self.base_model_prefix, None)
+        if isinstance(inner, VideoMAEPreTrainedModel):
+            done = {id(m) for m in inner.modules()}
+        for module in self.modules():
+            if id(module) not in done:
+                self._init_weights(module)
         self.set_attn_implementation(self.config.attn_implementation)
 
     # --- attention kernel ---------------------------------------------------------
