@@ -65,6 +65,7 @@ p.add_argument("--ft-epochs", type=int, default=40)
 p.add_argument("--ft-bs", type=int, default=16)
 p.add_argument("--ft-lr", type=float, default=1e-3)
 p.add_argument("--scratch-lr", type=float, default=None)
+p.add_argument("--scratch", type=int, default=1)  # 0: skip the scratch row (same seed = same row)
 p.add_argument("--ft-warmup-frac", type=float, default=0.1)
 p.add_argument("--layer-decay", type=float, default=0.75)
 p.add_argument("--ft-wd", type=float, default=0.05)
@@ -335,6 +336,7 @@ if args.ft:
         res["acc_pretrained"] = res["curve_pretrained"][-1][1]
         res["t_ft_pretrained"] = time.time() - t
         print("ft pretrained", res["curve_pretrained"], flush=True)
+if args.ft and args.scratch:
     t = time.time()
     torch.manual_seed(args.seed)
     clf = classifier_from(None)

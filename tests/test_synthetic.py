@@ -134,3 +134,9 @@ def test_make_dataset_writes_videos_and_list_files(tmp_path):
     with av.open(str(tmp_path / rel)) as container:
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
     assert len(frames) == 8 and frames[0].shape == (32, 32, 3)
+    # lossless by default: the decoded clip is the rendered clip up to colour-space rounding
+    from videomae.data.synthetic import _balanced_labels, _clip_rng
+
+    label = classes[_balanced_labels(6, 3, 1, "test")[0]]
+    want = render_clip(label, 8, 32, _clip_rng(1, "test", 0))
+    assert np.abs(np.stack(frames).astype(int) - want).max() <= 3

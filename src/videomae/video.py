@@ -703,6 +703,9 @@ _CODEC_BY_EXT = {
     ".webm": "libvpx-vp9",
     ".avi": "mpeg4",
 }
+# pixel format -> codecs that encode it (yuv420p: every codec we write)
+_PIX_FMTS = {"yuv420p": None, "yuv444p": frozenset({"libx264", "libvpx-vp9"})}
+
 _DEFAULT_OPTIONS = {
     "libx264": {"crf": "18", "preset": "veryfast"},
     "libvpx-vp9": {"crf": "20", "b": "0", "deadline": "realtime", "cpu-used": "8"},
@@ -720,12 +723,15 @@ def write_video(
     timestamps: Sequence[float] | None = None,
     gop_size: int | None = None,
     options: dict[str, str] | None = None,
+    pix_fmt: str = "yuv420p",
 ) -> None:
     """Write uint8 RGB frames (T, H, W, 3) to a video file (for tests and synthetic data).
 
     ``codec`` defaults by extension: .mp4/.mov/.mkv -> libx264 (mpeg4 if libx264 is missing),
-    .webm -> libvpx-vp9, .avi -> mpeg4. Frames are encoded as yuv420p, which needs even sizes:
-    an odd height or width is padded by repeating the last row/column. ``rotation`` stores a
+    .webm -> libvpx-vp9, .avi -> mpeg4. Frames are encoded as ``pix_fmt``: yuv420p (the
+    default, what cameras write) halves the colour resolution and needs even sizes, so an odd
+    height or width is padded by repeating the last row/column; yuv444p (libx264, vp9) keeps
+    full colour resolution, which matters for tiny frames such as the demo's 32 x 32 clips. ``rotation`` stores a
     display rotation (counter-clockwise degrees, a multiple of 90; kept by mp4/mov), as phone
     cameras do: pass frames as stored and readers rotate them for display. ``timestamps``
     (seconds, increasing, one per frame) writes a variable frame rate file. ``gop_size`` sets
@@ -761,8 +767,14 @@ def write_video(
             codec = "mpeg4"
     if codec not in av.codecs_available:
         raise ValueError(f"codec {codec!r} is not available in this PyAV/FFmpeg build")
+    if pix_fmt not in _PIX_FMTS:
+        raise ValueError(f"pix_fmt must be one of {sorted(_PIX_FMTS)}, got {pix_fmt!r}")
+    if pix_fmt != "yuv420p" and codec not in _PIX_FMTS[pix_fmt]:
+        raise ValueError(
+            f"{pix_fmt} needs one of the codecs {sorted(_PIX_FMTS[pix_fmt])}, got {codec!r}"
+        )
     t, h, w = arr.shape[:3]
-    if h % 2 or w % 2:  # yuv420p subsamples chroma by 2
+    if pix_fmt == "yuv420p" and (h % 2 or w % 2):  # yuv420p subsamples chroma by 2
         arr = np.pad(arr, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), mode="edge")
         h, w = arr.shape[1:3]
     rate = Fraction(fps).limit_denominator(100_000)
@@ -771,7 +783,7 @@ def write_video(
         stream = container.add_stream(
             codec, rate=rate, options=dict(options or _DEFAULT_OPTIONS.get(codec, {}))
         )
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        stream.width, stream.height, stream.pix_fmt = w, h, pix_fmt
         if gop_size is not None:
             stream.codec_context.gop_size = gop_size
         time_base = Fraction(1, 90_000) if timestamps is not None else 1 / rate

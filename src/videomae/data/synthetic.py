@@ -307,12 +307,24 @@ def generate_clips(
     return clips, labels.astype(np.int64)
 
 
+# Near-lossless H.264: full colour resolution (yuv444p) and quantiser 0. Tiny frames suffer
+# badly from the camera default (yuv420p halves the colour resolution: a 32 x 32 demo clip
+# decodes at 27.9 dB PSNR; this setting gives 52.1 dB, the rounding of the RGB <-> YUV
+# conversion), so what the models see is what was rendered.
+_LOSSLESS = {"pix_fmt": "yuv444p", "options": {"qp": "0", "preset": "veryfast"}}
+
+
 def _write_one(job: tuple) -> None:
-    path, action, num_frames, size, fps, seed, split, index, style = job
+    path, action, num_frames, size, fps, seed, split, index, lossless, style = job
+    import av
+
     from videomae.video import write_video
 
     frames = render_clip(action, num_frames, size, _clip_rng(seed, split, index), **style)
-    write_video(path, frames, fps=fps)
+    if lossless and "libx264" in av.codecs_available:
+        write_video(path, frames, fps=fps, codec="libx264", **_LOSSLESS)
+    else:
+        write_video(path, frames, fps=fps)
 
 
 def make_dataset(
@@ -328,6 +340,7 @@ def make_dataset(
     seed: int = 0,
     classes: Sequence[str | int] | None = None,
     workers: int | None = None,
+    lossless: bool = True,
     **style,
 ) -> dict[str, Path]:
     """Write mp4 clips and list files under ``out_dir``; return their paths.
@@ -341,6 +354,8 @@ def make_dataset(
       ``labels.txt``: one class name per line, line i is label i.
     Returns ``{"root", "unlabeled", "train", "val", "test", "labels"}``.
     ``workers`` processes render and encode (default: ``os.cpu_count()``; 1 = in-process).
+    ``lossless`` encodes H.264 at full colour resolution and quantiser 0 (decoded frames match
+    the rendered ones to rounding); ``False`` writes the camera-like default (yuv420p, CRF 18).
     """
     root = Path(out_dir)
     cls = _class_indices(classes)
@@ -357,7 +372,18 @@ def make_dataset(
         for i in range(n):
             rel = f"videos/{split}/{i:06d}.mp4"
             jobs.append(
-                (str(root / rel), cls[labels[i]], num_frames, size, fps, seed, split, i, style)
+                (
+                    str(root / rel),
+                    cls[labels[i]],
+                    num_frames,
+                    size,
+                    fps,
+                    seed,
+                    split,
+                    i,
+                    lossless,
+                    style,
+                )
             )
             rows.append(rel if split == "unlabeled" else f"{rel} {int(labels[i])}")
         lines[split] = rows
