@@ -363,6 +363,21 @@ def test_write_video_yuv444_keeps_colour_detail(tmp_path) -> None:
         write_video(str(tmp_path / "x.avi"), frames, pix_fmt="yuv444p")
 
 
+def test_shared_colour_converter_gives_pyav_pixels(tmp_path) -> None:
+    # one converter per thread is reused across files of different sizes and pixel formats
+    import av
+
+    rng = np.random.default_rng(1)
+    cases = [((3, 16, 24), "yuv420p"), ((3, 40, 32), "yuv444p"), ((2, 16, 24), "yuv444p")]
+    for k, (shape, fmt) in enumerate(cases):
+        p = str(tmp_path / f"{k}.mp4")
+        write_video(p, rng.integers(0, 256, (*shape, 3), dtype=np.uint8), fps=8, pix_fmt=fmt)
+        with av.open(p) as container:
+            want = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+        got = read_frames(p, range(shape[0])).frames.numpy()
+        assert got.shape == want.shape and np.array_equal(got, want)
+
+
 # ------------------------------------------------------------------------------------------
 # failures
 # ------------------------------------------------------------------------------------------
