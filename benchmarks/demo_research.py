@@ -327,15 +327,14 @@ if args.probe:
     res["t_probe"] = time.time() - t
     print("probe", res.get("probe_pretrained"), res["probe_random"], flush=True)
 
-if args.ft:
-    if pt_model is not None:
-        t = time.time()
-        torch.manual_seed(args.seed)
-        clf = classifier_from(pt_model)
-        res["curve_pretrained"] = finetune(clf, args.ft_lr)
-        res["acc_pretrained"] = res["curve_pretrained"][-1][1]
-        res["t_ft_pretrained"] = time.time() - t
-        print("ft pretrained", res["curve_pretrained"], flush=True)
+if args.ft and pt_model is not None:
+    t = time.time()
+    torch.manual_seed(args.seed)
+    clf = classifier_from(pt_model)
+    res["curve_pretrained"] = finetune(clf, args.ft_lr)
+    res["acc_pretrained"] = res["curve_pretrained"][-1][1]
+    res["t_ft_pretrained"] = time.time() - t
+    print("ft pretrained", res["curve_pretrained"], flush=True)
 if args.ft and args.scratch:
     t = time.time()
     torch.manual_seed(args.seed)
