@@ -153,3 +153,48 @@ def test_classification_train_and_val(videos: Path) -> None:
     assert int(a["labels"]) == 0
     with pytest.raises(ValueError, match="needs labels"):
         VideoClassificationDataset([Sample("x.mp4", None, 1)], train=True)
+
+
+def test_decoded_video_cache_gives_the_same_items(videos: Path, monkeypatch) -> None:
+    import videomae.video as V
+
+    samples = [Sample(str(p), i % 2, i + 1) for i, p in enumerate(sorted(videos.glob("*/*.mp4")))]
+    kw = dict(num_frames=4, sampling_rate=2, input_size=32, patch_size=8, short_side=32)
+    plain = VideoPretrainDataset(samples, **kw)
+    cached = VideoPretrainDataset(samples, cache_mb=1.0, **kw)  # 12x36x44x3 = 57 kB per video
+    opened = []
+    real = V._open_video
+    monkeypatch.setattr(V, "_open_video", lambda p: opened.append(p) or real(p))
+    for epoch in range(3):  # random clip starts, crops and masks differ per index seed
+        for i in range(len(samples)):
+            a, b = (
+                plain.getitem_seeded(i, 100 * epoch + i),
+                cached.getitem_seeded(i, 100 * epoch + i),
+            )
+            assert torch.equal(a["pixel_values"], b["pixel_values"])
+            assert torch.equal(a["bool_masked_pos"], b["bool_masked_pos"])
+    # plain opens every file every time; the cache opened each file once
+    assert len(opened) == 3 * len(samples) + len(samples)
+    assert len(cached._cache) == len(samples)
+
+    clf_plain = VideoClassificationDataset(samples, train=False, input_size=32, num_frames=4)
+    clf_cached = VideoClassificationDataset(
+        samples, train=False, input_size=32, num_frames=4, cache_mb=1.0
+    )
+    for i in range(len(samples)):
+        assert torch.equal(clf_plain[i]["pixel_values"], clf_cached[i]["pixel_values"])
+
+
+def test_decoded_video_cache_respects_its_budget(videos: Path) -> None:
+    samples = [Sample(str(p), None, 0) for p in sorted(videos.glob("*/*.mp4"))]
+    kw = dict(num_frames=4, sampling_rate=2, input_size=32, patch_size=8, short_side=32)
+    small = VideoPretrainDataset(samples, cache_mb=0.25, **kw)  # room for 4 of 6 videos
+    for i in range(len(samples)):
+        small[i]
+    assert len(small._cache) == 4 and small._cache_bytes <= 0.25 * 2**20
+    assert list(small._cache) == [s.path for s in samples[2:]]  # least recently used left
+    tiny = VideoPretrainDataset(samples, cache_mb=0.2, **kw)  # a video > a quarter: not cached
+    assert tiny[0]["pixel_values"].shape == (4, 3, 32, 32)
+    assert not tiny._cache and tiny._too_big == {samples[0].path}
+    with pytest.raises(ValueError, match="cache_mb must be >= 0"):
+        VideoPretrainDataset(samples, cache_mb=-1, **kw)

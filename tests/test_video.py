@@ -378,6 +378,22 @@ def test_shared_colour_converter_gives_pyav_pixels(tmp_path) -> None:
         assert got.shape == want.shape and np.array_equal(got, want)
 
 
+def _decode_in_child(path: str) -> int:
+    return int(read_frames(path, range(4)).frames.shape[0])
+
+
+def test_decoding_after_fork_does_not_hang(tmp_path) -> None:
+    # data-loader workers fork a process that has decoded; FFmpeg converter state kept alive
+    # in the parent used to make the children hang in the colour conversion
+    import multiprocessing as mp
+
+    p = str(tmp_path / "a.mp4")
+    write_video(p, coded_frames(4, 32, 32), fps=8)
+    read_frames(p, range(4))  # the parent decodes first
+    with mp.get_context("fork").Pool(2) as pool:
+        assert pool.map_async(_decode_in_child, [p] * 4).get(timeout=60) == [4] * 4
+
+
 # ------------------------------------------------------------------------------------------
 # failures
 # ------------------------------------------------------------------------------------------

@@ -25,13 +25,13 @@ from torch import Tensor
 from videomae.modeling.embeddings import sinusoid_table
 
 __all__ = [
-    "CheckpointConversionError",
     "ORIGINAL_LAYER_NORM_EPS",
-    "load_original_checkpoint",
-    "infer_config",
-    "convert_state_dict",
-    "load_original_model",
+    "CheckpointConversionError",
     "convert_checkpoint",
+    "convert_state_dict",
+    "infer_config",
+    "load_original_checkpoint",
+    "load_original_model",
     "read_label_file",
 ]
 

@@ -34,12 +34,12 @@ import torch.nn.functional as F
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "BatchFeature",
     "IMAGENET_DEFAULT_MEAN",
     "IMAGENET_DEFAULT_STD",
     "IMAGENET_STANDARD_MEAN",
     "IMAGENET_STANDARD_STD",
     "PROCESSOR_CONFIG_NAME",
+    "BatchFeature",
     "VideoMAEImageProcessor",
     "VideoMAEImageProcessorPil",
     "VideoMAEVideoProcessor",

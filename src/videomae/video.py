@@ -57,10 +57,12 @@ __all__ = [
     "VideoInfo",
     "clip_indices",
     "dense_indices",
+    "one_clip_indices",
     "probe",
     "read_clip",
     "read_clips",
     "read_frames",
+    "read_small_video",
     "uniform_indices",
     "write_video",
 ]
@@ -533,22 +535,6 @@ def _check_indices(indices: Sequence[int]) -> list[int]:
     return idx
 
 
-_LOCAL = threading.local()
-
-
-def _to_rgb(frame: Any) -> np.ndarray:
-    """(H, W, 3) uint8 RGB of a decoded frame, through this thread's colour converter.
-
-    ``frame.to_ndarray(format="rgb24")`` builds a new swscale context for every frame; keeping
-    one per thread lets FFmpeg reuse it while the size and format stay the same (measured:
-    6.4 -> 1.0 ms per 32 x 32 frame; benchmarks/bench_decode.py). Same pixels.
-    """
-    conv = getattr(_LOCAL, "reformatter", None)
-    if conv is None:
-        conv = _LOCAL.reformatter = av.video.reformatter.VideoReformatter()
-    return conv.reformat(frame, format="rgb24").to_ndarray()
-
-
 def _decode_many(
     container: Any, stream: Any, fmap: _FrameMap, path: str, groups: list[list[int]]
 ) -> list[Clip]:
@@ -564,11 +550,18 @@ def _decode_many(
         i = min(i, fmap.num_frames - 1)
         return i if i in frames else last_idx  # past the decodable end: last frame
 
+    # One colour converter for the whole pass: frame.to_ndarray(format="rgb24") sets up a new
+    # swscale context for every frame, which costs more than converting a small frame (32 x
+    # 32 clips: 6.4 -> 1.0 ms per frame, benchmarks/bench_decode.py). It is not kept beyond
+    # the call: an FFmpeg converter alive in a process that forks (data-loader workers) makes
+    # the children's converters hang.
+    conv = av.video.reformatter.VideoReformatter()
+
     def fetch(i: int) -> None:
         if i in rgb:
             return
         frame = frames.get(i, last_frame)  # missing: past the end, use the last frame
-        rgb[i] = _to_rgb(frame)
+        rgb[i] = conv.reformat(frame, format="rgb24").to_ndarray()
         if frame.pts is not None and not fmap.counting:
             tstamp[i] = fmap.seconds(frame.pts)
         else:
@@ -627,25 +620,54 @@ def read_clip(
     p = os.fspath(path)
     with _open_video(p) as (container, stream):
         fmap = _frame_map(container, stream, p)
-        n = fmap.num_frames
-        if strategy == "dense":
-            if clip_idx is None and not train:
-                clip_idx, num_clips = 0, 1
-            idx = dense_indices(
-                n, num_frames, sampling_rate, clip_idx=clip_idx, num_clips=num_clips, rng=rng
-            )
-        elif strategy == "uniform":
-            idx = uniform_indices(
-                n,
-                num_frames,
-                train=train,
-                rng=rng,
-                clip_idx=0 if clip_idx is None else clip_idx,
-                num_clips=num_clips,
-            )
-        else:
-            raise ValueError(f"strategy must be 'dense' or 'uniform', got {strategy!r}")
+        idx = one_clip_indices(
+            fmap.num_frames, num_frames, strategy=strategy, sampling_rate=sampling_rate,
+            clip_idx=clip_idx, num_clips=num_clips, train=train, rng=rng,
+        )  # fmt: skip
         return _decode_many(container, stream, fmap, p, [idx.tolist()])[0]
+
+
+def one_clip_indices(
+    num_video_frames: int,
+    num_frames: int,
+    *,
+    strategy: str = "dense",
+    sampling_rate: int = 4,
+    clip_idx: int | None = None,
+    num_clips: int = 1,
+    train: bool = False,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """The frame indices :func:`read_clip` decodes, for a video of ``num_video_frames``."""
+    if strategy == "dense":
+        if clip_idx is None and not train:
+            clip_idx, num_clips = 0, 1
+        return dense_indices(
+            num_video_frames, num_frames, sampling_rate, clip_idx=clip_idx, num_clips=num_clips,
+            rng=rng,
+        )  # fmt: skip
+    if strategy == "uniform":
+        return uniform_indices(
+            num_video_frames, num_frames, train=train, rng=rng,
+            clip_idx=0 if clip_idx is None else clip_idx, num_clips=num_clips,
+        )  # fmt: skip
+    raise ValueError(f"strategy must be 'dense' or 'uniform', got {strategy!r}")
+
+
+def read_small_video(path: PathLike, max_bytes: int) -> Clip | None:
+    """Every frame of the video, if its decoded RGB size is at most ``max_bytes``; else None.
+
+    For caching short, small clips that a training run reads many times (``Clip.indices`` is
+    ``0..n-1`` with n the frame count :func:`read_clip` samples from, so
+    ``frames[one_clip_indices(n, ...)]`` is what :func:`read_clip` returns).
+    """
+    p = os.fspath(path)
+    with _open_video(p) as (container, stream):
+        ctx = stream.codec_context
+        fmap = _frame_map(container, stream, p)
+        if fmap.num_frames * (ctx.width or 0) * (ctx.height or 0) * 3 > max_bytes:
+            return None
+        return _decode_many(container, stream, fmap, p, [list(range(fmap.num_frames))])[0]
 
 
 def read_clips(

@@ -12,6 +12,7 @@ Bad files (missing, undecodable) never stop a run: the dataset moves on to the n
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -197,12 +198,51 @@ def _frames_tchw(frames_thwc: torch.Tensor) -> torch.Tensor:
 class _VideoDataset(Dataset):
     """Shared bad-file handling; subclasses implement ``_load(sample, tgen, ngen)``."""
 
-    def __init__(self, samples: Sequence[Sample | tuple], max_skips: int = 20) -> None:
+    def __init__(
+        self, samples: Sequence[Sample | tuple], max_skips: int = 20, cache_mb: float = 0.0
+    ) -> None:
         if len(samples) == 0:
             raise ValueError("the dataset got no samples")
+        if cache_mb < 0:
+            raise ValueError(f"cache_mb must be >= 0 (0 = no cache), got {cache_mb}")
         self.samples = [Sample(*s) if not isinstance(s, Sample) else s for s in samples]
         self.max_skips = int(max_skips)
         self.num_bad = 0  # failures seen by this process (workers keep their own)
+        self.cache_mb = float(cache_mb)
+        self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()  # path -> every frame
+        self._cache_bytes = 0
+        self._too_big: set[str] = set()
+
+    def _read_clip(
+        self, path: str, num_frames: int, *, strategy: str, sampling_rate: int, train: bool,
+        rng: np.random.Generator,
+    ) -> torch.Tensor:  # fmt: skip
+        """(T, H, W, C) uint8 frames of one clip, as ``read_clip`` decodes them.
+
+        With ``cache_mb > 0`` each process keeps whole decoded videos (least recently used
+        first out, at most ``cache_mb`` MB) and samples clips from memory: for datasets of short,
+        small clips read many times, where opening and decoding a file costs more than the
+        training step (the demo). Videos above a quarter of the budget are decoded per clip.
+        """
+        from videomae.video import one_clip_indices, read_clip, read_small_video
+
+        kw = dict(strategy=strategy, sampling_rate=sampling_rate, train=train, rng=rng)
+        if self.cache_mb <= 0 or path in self._too_big:
+            return read_clip(path, num_frames, **kw).frames
+        frames = self._cache.get(path)
+        if frames is None:
+            budget = int(self.cache_mb * 2**20)
+            whole = read_small_video(path, budget // 4)
+            if whole is None:
+                self._too_big.add(path)
+                return read_clip(path, num_frames, **kw).frames
+            frames = self._cache[path] = whole.frames
+            self._cache_bytes += frames.nbytes
+            while self._cache_bytes > budget:
+                self._cache_bytes -= self._cache.popitem(last=False)[1].nbytes
+        else:
+            self._cache.move_to_end(path)
+        return frames[torch.from_numpy(one_clip_indices(len(frames), num_frames, **kw))]
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -282,8 +322,9 @@ class VideoPretrainDataset(_VideoDataset):
         mean: Sequence[float] = IMAGENET_DEFAULT_MEAN,
         std: Sequence[float] = IMAGENET_DEFAULT_STD,
         max_skips: int = 20,
+        cache_mb: float = 0.0,
     ) -> None:
-        super().__init__(samples, max_skips)
+        super().__init__(samples, max_skips, cache_mb)
         if num_frames % tubelet_size or input_size % patch_size:
             raise ValueError(
                 f"num_frames ({num_frames}) must be a multiple of tubelet_size ({tubelet_size}) "
@@ -320,9 +361,8 @@ class VideoPretrainDataset(_VideoDataset):
     ) -> Any:
         from videomae.data.transforms import horizontal_flip, multi_scale_crop
         from videomae.processing import normalize, resize_short_side
-        from videomae.video import read_clip
 
-        clip = read_clip(
+        clip = self._read_clip(
             sample.path,
             self.num_frames,
             strategy=self.strategy,
@@ -330,7 +370,7 @@ class VideoPretrainDataset(_VideoDataset):
             train=True,
             rng=ngen,
         )
-        frames = _frames_tchw(clip.frames)  # (T, C, H, W) uint8
+        frames = _frames_tchw(clip)  # (T, C, H, W) uint8
         if self.short_side:
             frames = resize_short_side(frames, self.short_side)
         items = []
@@ -378,8 +418,9 @@ class VideoClassificationDataset(_VideoDataset):
         mean: Sequence[float] = IMAGENET_DEFAULT_MEAN,
         std: Sequence[float] = IMAGENET_DEFAULT_STD,
         max_skips: int = 20,
+        cache_mb: float = 0.0,
     ) -> None:
-        super().__init__(samples, max_skips)
+        super().__init__(samples, max_skips, cache_mb)
         unlabeled = [s for s in self.samples if s.label is None]
         if unlabeled:
             raise ValueError(
@@ -401,9 +442,8 @@ class VideoClassificationDataset(_VideoDataset):
         self, sample: Sample, index: int, tgen: torch.Generator, ngen: np.random.Generator
     ) -> Any:
         from videomae.processing import center_crop, normalize, resize_short_side
-        from videomae.video import read_clip
 
-        clip = read_clip(
+        clip = self._read_clip(
             sample.path,
             self.num_frames,
             strategy=self.strategy,
@@ -411,7 +451,7 @@ class VideoClassificationDataset(_VideoDataset):
             train=self.train,
             rng=ngen,
         )
-        frames = _frames_tchw(clip.frames)  # (T, C, H, W) uint8
+        frames = _frames_tchw(clip)  # (T, C, H, W) uint8
         if self.short_side:
             frames = resize_short_side(frames, self.short_side)
         label = torch.tensor(int(sample.label), dtype=torch.long)

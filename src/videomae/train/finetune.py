@@ -110,6 +110,7 @@ def _dataset(cfg: FinetuneConfig, samples: list, train: bool) -> Any:
         scale=tuple(cfg.crop_scale),
         ratio=tuple(cfg.crop_ratio),
         repeats=cfg.repeats,
+        cache_mb=cfg.cache_mb,
     )
 
 

@@ -81,6 +81,7 @@ def build_dataset(cfg: PretrainConfig) -> Any:
         flip=cfg.flip,
         short_side=cfg.short_side,
         repeats=cfg.repeats,
+        cache_mb=cfg.cache_mb,
     )
 
 

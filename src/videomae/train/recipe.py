@@ -47,6 +47,9 @@ class RecipeConfig:
     flip: bool = helped("random horizontal flip; off for direction-sensitive data (SSv2)", True)
     repeats: int = helped("augmented clips per decoded video (repeated augmentation)", 1)
     num_workers: int = 4
+    cache_mb: float = helped(
+        "keep whole decoded videos in memory, up to this many MB per process (0 = off)", 0.0
+    )
     # model
     model: str = helped("preset: small/base/large/huge/giant", "base")
     model_overrides: dict = field(default_factory=dict, metadata={"help": "JSON config overrides"})
