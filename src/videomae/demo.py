@@ -72,6 +72,9 @@ class DemoSettings:
     finetune_lr: float = 1e-3
     finetune_warmup: int = 52
     layer_decay: float | None = 0.75
+    # a new head starts at normal(0.02) in both rows; the original recipe's 0.001 scaling is
+    # made for pre-trained encoders and holds a scratch model back (validation: 28.0% vs 42.3%)
+    head_init_scale: float = 1.0
     drop_path: float = 0.0
     smoothing: float = 0.1
     mixup: float = 0.0
@@ -195,6 +198,7 @@ def run_once(
             batch_size=s.finetune_batch,
             lr=s.finetune_lr,
             layer_decay=s.layer_decay if init else None,
+            init_scale=s.head_init_scale,
             drop_path=s.drop_path,
             smoothing=s.smoothing,
             mixup=s.mixup,
