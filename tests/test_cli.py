@@ -168,6 +168,16 @@ def test_reconstruct_png_and_gif_sizes(assets, tmp_path, capsys) -> None:
         assert im.n_frames == 4
     assert main(["reconstruct", assets["videos"][0], "--model", assets["clf"]]) == 2  # no decoder
     assert "decoder" in capsys.readouterr().err
+    # random masking (per tubelet) draws a different mask than tube masking with the same seed
+    rand = tmp_path / "rand.png"
+    args = ["reconstruct", assets["videos"][0], "--model", assets["pre"], "--mask-ratio", "0.5"]
+    assert main([*args, "--out", str(png)]) == 0
+    assert main([*args, "--out", str(rand), "--mask-kind", "random"]) == 0
+    assert png.read_bytes() != rand.read_bytes()
+    from videomae.inference import reconstruct_video
+
+    with pytest.raises(ValueError, match="mask_kind must be"):
+        reconstruct_video(assets["pre"], assets["videos"][0], rand, mask_kind="running_cell")
 
 
 # ---------------------------------------------------------------------------------------------

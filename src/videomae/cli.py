@@ -192,6 +192,7 @@ def run_reconstruct(args: argparse.Namespace) -> int:
         args.video,
         args.out,
         mask_ratio=args.mask_ratio,
+        mask_kind=args.mask_kind,
         seed=args.seed,
         start_frame=args.start_frame,
         sampling_rate=args.sampling_rate,
@@ -427,13 +428,19 @@ def build_parser() -> argparse.ArgumentParser:
         "reconstruct",
         help="picture of a masked-autoencoder reconstruction",
         formatter_class=_Formatter,
-        description="Tube-mask one clip, reconstruct it with a pre-training checkpoint and save "
+        description="Mask one clip, reconstruct it with a pre-training checkpoint and save "
         "rows of original, masked, reconstruction, pasted and raw prediction (.png grid or .gif).",
     )
     p.add_argument("video", metavar="VIDEO")
     p.add_argument("--model", required=True, help="pre-training checkpoint folder")
     p.add_argument("--out", default="recon.png", help="output .png or .gif")
-    p.add_argument("--mask-ratio", type=float, default=0.9, help="fraction of tubes hidden")
+    p.add_argument("--mask-ratio", type=float, default=0.9, help="fraction of tokens hidden")
+    p.add_argument(
+        "--mask-kind",
+        choices=("tube", "random"),
+        default="tube",
+        help="hide whole tubes or single tubelets (as the model was pre-trained)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the mask")
     p.add_argument(
         "--start-frame", type=int, default=None, help="first frame (default: centred clip)"

@@ -233,7 +233,14 @@ def run_once(
         rows[name]["model_dir"] = str(final)
 
     _stage(
-        "reconstruction picture", timings, _reconstruction, pretrained, data["test"], root, out_dir
+        "reconstruction picture",
+        timings,
+        _reconstruction,
+        pretrained,
+        data["test"],
+        root,
+        out_dir,
+        s,
     )
     return {"seed": seed, "timings_s": timings, "results": rows}
 
@@ -244,13 +251,16 @@ def _read_samples(list_file: Path, root: str) -> list[tuple[str, int]]:
     return [(str(smp.path), int(smp.label)) for smp in read_list_file(list_file, root=root)]
 
 
-def _reconstruction(model_dir: Path, list_file: Path, root: str, out_dir: Path) -> None:
+def _reconstruction(
+    model_dir: Path, list_file: Path, root: str, out_dir: Path, s: DemoSettings
+) -> None:
     from videomae.inference import reconstruct_video
 
     path, _ = _read_samples(list_file, root)[0]
     reconstruct_video(
-        model_dir, path, out_dir / "reconstruction.png", mask_ratio=0.9, sampling_rate=1
-    )
+        model_dir, path, out_dir / "reconstruction.png", mask_ratio=s.mask_ratio,
+        mask_kind=s.mask_kind, sampling_rate=1,
+    )  # fmt: skip
 
 
 def _table(runs: list[dict[str, Any]]) -> str:

@@ -882,23 +882,25 @@ def reconstruct_video(
     out: str | os.PathLike,
     *,
     mask_ratio: float = 0.9,
+    mask_kind: str = "tube",
     seed: int = 0,
     start_frame: int | None = None,
     sampling_rate: int = 4,
     fps: float = 4.0,
     device: str | torch.device | None = "cpu",
 ) -> Path:
-    """Reconstruct a tube-masked clip of ``video`` with a pre-training checkpoint; save a picture.
+    """Reconstruct a masked clip of ``video`` with a pre-training checkpoint; save a picture.
 
     The clip has ``config.num_frames`` frames ``sampling_rate`` apart, starting at
     ``start_frame`` (default: the centred clip); the short side is resized to
     ``config.image_size``, then centre-cropped and normalised with the ImageNet mean/std (what
-    the pre-training target assumes). ``mask_ratio`` of the tubes are hidden, drawn with
-    ``seed``. ``out`` ending in ``.png`` is a grid (see :func:`videomae.viz.grid_size`);
+    the pre-training target assumes). ``mask_ratio`` of the tokens are hidden, drawn with
+    ``seed``: whole tubes (``mask_kind="tube"``) or single tubelets (``"random"``); use the
+    masking the model was pre-trained with. ``out`` ending in ``.png`` is a grid (see :func:`videomae.viz.grid_size`);
     ``.gif`` an animation at ``fps``.
     """
     from videomae.checkpoints import CheckpointError
-    from videomae.masking import tube_mask
+    from videomae.masking import make_mask
     from videomae.modeling.models import VideoMAEForPreTraining
     from videomae.processing import center_crop, normalize, resize_short_side
     from videomae.video import read_clip, read_frames
@@ -907,6 +909,8 @@ def reconstruct_video(
     out_path = Path(out)
     if out_path.suffix.lower() not in RECONSTRUCTION_SUFFIXES:
         raise ValueError(f"--out must end in .png or .gif, got {out_path.name!r}")
+    if mask_kind not in ("tube", "random"):
+        raise ValueError(f"mask_kind must be 'tube' or 'random', got {mask_kind!r}")
     if not 0.0 < mask_ratio < 1.0:
         raise ValueError(f"mask_ratio must be in (0, 1), got {mask_ratio}")
     if sampling_rate < 1:
@@ -932,7 +936,7 @@ def reconstruct_video(
     frames = center_crop(resize_short_side(frames, size), size)  # (T, C, S, S)
     pixel_values = normalize(frames, IMAGENET_MEAN, IMAGENET_STD).unsqueeze(0).to(dev)
     generator = torch.Generator().manual_seed(int(seed))
-    mask = tube_mask(1, cfg.token_grid, mask_ratio, generator=generator).to(dev)  # (1, N)
+    mask = make_mask(mask_kind, 1, cfg.token_grid, mask_ratio, generator=generator).to(dev)
     rows = reconstruct(model, pixel_values, mask, mean=IMAGENET_MEAN, std=IMAGENET_STD)
     if out_path.suffix.lower() == ".gif":
         return save_reconstruction_gif(rows, out_path, fps=fps)
