@@ -228,6 +228,22 @@ def test_loop_writes_outputs_and_learns(tmp_path: Path) -> None:
         train(_fresh(), _Regression(), _step, _cfg(tmp_path, total_steps=40))
 
 
+def test_eval_every_validates_on_schedule_and_after_the_last_epoch(tmp_path: Path) -> None:
+    seen: list[int] = []
+
+    def eval_fn(model: torch.nn.Module, epoch: int) -> dict:
+        seen.append(epoch)
+        return {"val_metric": float(epoch)}
+
+    # 32 samples / batch 4 = 8 steps per epoch; 40 steps = 5 epochs
+    res = train(_fresh(), _Regression(), _step, _cfg(tmp_path, total_steps=40, eval_every=3),
+                eval_fn=eval_fn)  # fmt: skip
+    assert seen == [2, 4]  # after the 3rd epoch, then after the last one
+    assert [row["epoch"] for row in res.eval_history] == [2, 4]
+    with pytest.raises(ValueError, match="eval_every"):
+        train(_fresh(), _Regression(), _step, _cfg(tmp_path / "b", eval_every=0))
+
+
 def test_resume_after_crash_in_process_is_exact(tmp_path: Path) -> None:
     ref = _fresh()
     train(ref, _Regression(), _step, _cfg(tmp_path / "ref"))

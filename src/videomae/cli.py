@@ -234,7 +234,7 @@ def run_synth(args: argparse.Namespace) -> int:
 def run_demo(args: argparse.Namespace) -> int:
     from videomae.demo import run_demo as demo
 
-    mode = "quick" if args.quick else "full" if args.full else "default"
+    mode = "quick" if args.quick else "default"
     seeds = list(range(args.seed, args.seed + args.seeds))
     demo(
         args.out,
@@ -508,9 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_Formatter,
     )
     p.add_argument("--out", default="demo_out", help="output folder")
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="about a minute (smoke test)")
-    mode.add_argument("--full", action="store_true", help="longer, clearer result")
+    p.add_argument("--quick", action="store_true", help="a few seconds: every stage, no result")
     p.add_argument("--seed", type=int, default=0, help="first random seed")
     p.add_argument("--seeds", type=_positive, default=1, help="number of seeds (mean ± std)")
     p.add_argument("--workers", type=_positive, default=2, help="data-loading processes")

@@ -16,6 +16,7 @@ Pixel values come out as ``(B, T, C, H, W)`` float32.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -266,6 +267,8 @@ def _interpolate(x: torch.Tensor, out_hw: tuple[int, int], mode: str) -> torch.T
 
 def _resize_frames(frames: torch.Tensor, out_hw: tuple[int, int], mode: str) -> torch.Tensor:
     """Resize (T, C, H, W) frames, splitting the frames across threads for CPU uint8."""
+    if tuple(frames.shape[-2:]) == tuple(out_hw):
+        return frames  # nothing to do: no thread hand-off (it costs more than a small clip)
     t = frames.shape[0]
     workers = _num_workers(t, frames.device) if frames.dtype == torch.uint8 else 1
     if workers == 1:
@@ -343,6 +346,23 @@ def _scale_shift(
     rescale_factor: float | None,
 ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
     """Fused per-channel scale and shift: x * scale + shift == (x * rescale - mean) / std."""
+    key = (
+        num_channels,
+        None if mean is None else tuple(mean),
+        None if std is None else tuple(std),
+        rescale_factor,
+    )
+    return _scale_shift_cached(*key)
+
+
+@functools.lru_cache(maxsize=64)
+def _scale_shift_cached(
+    num_channels: int,
+    mean: tuple[float, ...] | None,
+    std: tuple[float, ...] | None,
+    rescale_factor: float | None,
+) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    # cached per setting: building the small tensors cost more than normalising a 32x32 clip
     r = 1.0 if rescale_factor is None else float(rescale_factor)
     if mean is None or std is None:
         return (None if r == 1.0 else torch.full((num_channels, 1, 1), r)), None

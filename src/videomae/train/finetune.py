@@ -64,6 +64,7 @@ class FinetuneConfig(RecipeConfig):
     rand_aug_magnitude: float = 7.0
     erase_prob: float = 0.25
     val_batch_size: int = 8
+    eval_every: int = helped("validate every N epochs (and after the last one)", 1)
     init_scale: float = 0.001
     mixup: float = 0.8
     cutmix: float = 1.0

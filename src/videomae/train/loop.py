@@ -82,6 +82,7 @@ class TrainLoopConfig:
     resume: bool = False
     progress: bool = True
     best_metric: str | None = None
+    eval_every: int = 1
     device: str | None = None
 
 
@@ -137,7 +138,9 @@ class SeededDataset(Dataset):
         if not in_worker:
             saved = (torch.get_rng_state(), np.random.get_state(), random.getstate())
         try:
-            torch.manual_seed(s)
+            # the CPU generator only: torch.manual_seed would also queue a lazy CUDA seeding that
+            # formats a stack trace on every call (half the cost of a cached demo clip)
+            torch.default_generator.manual_seed(s)
             np.random.seed(s % (2**32))
             random.seed(s)
             getter = getattr(self.dataset, "getitem_seeded", None)
@@ -210,6 +213,14 @@ class StepSampler:
             for m in range(self.accum):
                 chunk = mine[m * self.batch_size : (m + 1) * self.batch_size]
                 yield [(epoch, i) for i in chunk]
+
+
+def _eval_due(step: int, steps_per_epoch: int, every: int, total_steps: int) -> bool:
+    """Validate after every ``every``-th epoch and after the run's last whole epoch."""
+    if step % steps_per_epoch:
+        return False
+    last = step + steps_per_epoch > total_steps
+    return last or (step // steps_per_epoch) % every == 0
 
 
 def _worker_init(_: int) -> None:
@@ -428,6 +439,10 @@ def train(
     if cfg.accum_steps < 1 or cfg.batch_size < 1:
         raise ValueError(
             f"batch_size and accum_steps must be >= 1, got {cfg.batch_size}, {cfg.accum_steps}"
+        )
+    if cfg.eval_every < 1:
+        raise ValueError(
+            f"eval_every (epochs between validations) must be >= 1, got {cfg.eval_every}"
         )
 
     n = len(dataset)
@@ -650,7 +665,7 @@ def train(
         if bar is not None:
             bar.update(1)
 
-        if eval_fn is not None and step % steps_per_epoch == 0:
+        if eval_fn is not None and _eval_due(step, steps_per_epoch, cfg.eval_every, total_steps):
             epoch_done = step // steps_per_epoch - 1
             train_model.eval()
             with torch.no_grad(), autocast_context(precision, device):

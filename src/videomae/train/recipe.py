@@ -134,6 +134,7 @@ def loop_config(
         ema_decay=cfg.ema_decay,
         resume=cfg.resume,
         progress=cfg.progress,
+        eval_every=getattr(cfg, "eval_every", 1),
         device=cfg.device,
     )
 
