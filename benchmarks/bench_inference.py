@@ -327,9 +327,9 @@ def run_benchmark(args, cfg, folder: Path, device: torch.device, info: dict) -> 
     print("\nagreement (before timing):")
     agreement = check_agreement(models, vs, cfg, device, args.seed, args.agree_clips)
 
-    half = [torch.bfloat16] + ([torch.float16] if device.type == "cuda" else [])
+    dtypes = common.ceiling_dtypes(v.compute for v in vs.values())
     print("\nmatmul ceiling (large square GEMM) ...", flush=True)
-    rates_before = common.matmul_ceiling(device, [torch.float32, *half], args.quick)
+    rates_before = common.matmul_ceiling(device, dtypes, args.quick)
 
     flops = {b: common.classifier_flops(_ns(cfg), b) for b in args.batch_sizes}
     b0 = args.batch_sizes[0]
@@ -349,7 +349,7 @@ def run_benchmark(args, cfg, folder: Path, device: torch.device, info: dict) -> 
         timings[b] = common.time_alternating(
             cases, iters=args.iters, warmup=args.warmup, device=device
         )
-    rates_after = common.matmul_ceiling(device, [torch.float32, *half], args.quick)
+    rates_after = common.matmul_ceiling(device, dtypes, args.quick)
     rates = {k: max(rates_before[k], rates_after[k]) for k in rates_before}
     print(
         "matmul GFLOP/s before / after timing: "

@@ -384,9 +384,9 @@ def run_benchmark(args, cfg, folder: Path, device: torch.device, info: dict) -> 
         f"(dual masking {step_flops['dual'] / 1e9:.1f} GFLOP)"
     )
 
-    half = [torch.bfloat16] + ([torch.float16] if device.type == "cuda" else [])
+    dtypes = common.ceiling_dtypes(v.precision for v in vs.values())
     print("\nmatmul ceiling (large square GEMM) ...", flush=True)
-    rates_before = common.matmul_ceiling(device, [torch.float32, *half], args.quick)
+    rates_before = common.matmul_ceiling(device, dtypes, args.quick)
 
     if args.profile:
         record = {"benchmark": NAME + "_profile", "cfg": cfg, "batch": args.batch}
@@ -424,7 +424,7 @@ def run_benchmark(args, cfg, folder: Path, device: torch.device, info: dict) -> 
         cases[k] = step_fn(model, opt, v, inp, device)
     print(f"\ntiming: {args.iters} alternating rounds after {args.warmup} warm-up")
     timings = common.time_alternating(cases, iters=args.iters, warmup=args.warmup, device=device)
-    rates_after = common.matmul_ceiling(device, [torch.float32, *half], args.quick)
+    rates_after = common.matmul_ceiling(device, dtypes, args.quick)
     rates = {k: max(rates_before[k], rates_after[k]) for k in rates_before}
     del ours, tf, opts, cases
 

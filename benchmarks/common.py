@@ -42,7 +42,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -258,6 +258,13 @@ def matmul_rate(
         torch.mm(a, b, out=out)
     times = [time_call(lambda: torch.mm(a, b, out=out), device) for _ in range(iters)]
     return 2.0 * m * k * nn_ / statistics.median(times) / 1e9
+
+
+def ceiling_dtypes(precisions: Iterable[str]) -> list[torch.dtype]:
+    """The GEMM precisions worth a ceiling: fp32 always, bf16 / fp16 only when a timed case
+    computes in them (a 4096^3 bf16 GEMM takes minutes on a CPU without native bf16)."""
+    names = {"bf16": torch.bfloat16, "fp16": torch.float16}
+    return [torch.float32, *(names[p] for p in ("bf16", "fp16") if p in set(precisions))]
 
 
 def matmul_ceiling(device: torch.device, dtypes: Sequence[torch.dtype], quick: bool) -> dict:
