@@ -263,8 +263,9 @@ def matmul_rate(
 def ceiling_dtypes(precisions: Iterable[str]) -> list[torch.dtype]:
     """The GEMM precisions worth a ceiling: fp32 always, bf16 / fp16 only when a timed case
     computes in them (a 4096^3 bf16 GEMM takes minutes on a CPU without native bf16)."""
+    timed = set(precisions)  # once: callers pass generators
     names = {"bf16": torch.bfloat16, "fp16": torch.float16}
-    return [torch.float32, *(names[p] for p in ("bf16", "fp16") if p in set(precisions))]
+    return [torch.float32, *(names[p] for p in ("bf16", "fp16") if p in timed)]
 
 
 def matmul_ceiling(device: torch.device, dtypes: Sequence[torch.dtype], quick: bool) -> dict:
