@@ -979,7 +979,7 @@ class VideoMAEVideoProcessor(_ProcessorBase):
         out = torch.empty((t, out_c, *final_hw), dtype=torch.float32, device=video.device)
 
         def run(part: slice) -> None:
-            x = _interpolate(video[part], out_hw, mode) if out_hw != (h, w) else video[part]
+            x = _interpolate(video[part], out_hw, mode)  # returns the frames when no resize
             if crop is not None:
                 x = _center_crop_any(x, *crop)
             if x.device.type == "cpu" and x.dtype == torch.uint8 and not x.is_contiguous():
