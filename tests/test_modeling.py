@@ -108,6 +108,44 @@ def test_parity_with_transformers(tmp_path, case, cls_name, attn, direction):
             assert len(o.attentions) == ours.config.num_hidden_layers
 
 
+@pytest.mark.parametrize("case", ["default", "no_qv_bias"])
+@pytest.mark.parametrize("cls_name", ["VideoMAEForPreTraining", "VideoMAEForVideoClassification"])
+def test_training_gradients_match_transformers(tmp_path, case, cls_name):
+    """With gradients on, attention takes the three-GEMM path: same loss and gradients."""
+    torch.manual_seed(0)
+    getattr(transformers, cls_name)(
+        transformers.VideoMAEConfig(**tiny_kwargs(num_labels=3, **CASES[case]))
+    ).save_pretrained(tmp_path)
+    ref = getattr(transformers, cls_name).from_pretrained(tmp_path, attn_implementation="sdpa")
+    ours = getattr(videomae, cls_name).from_pretrained(tmp_path)
+    x, kwargs = build_inputs(cls_name, ours.config, masked=True)
+    losses = []
+    for model in (ref.train(), ours.train()):
+        loss = model(x, **kwargs).loss
+        loss.backward()
+        losses.append(loss.item())
+    assert abs(losses[0] - losses[1]) <= TOL * max(1.0, abs(losses[0]))
+    ours_params = dict(ours.named_parameters())
+    for name, p in ref.named_parameters():
+        if p.grad is None:  # parameters the loss does not reach in transformers either
+            assert ours_params[name].grad is None or not ours_params[name].grad.any(), name
+            continue
+        scale = max(1.0, p.grad.abs().max().item())
+        assert max_diff(p.grad, ours_params[name].grad) <= TOL * scale, name
+
+
+def test_fused_and_separate_qkv_projections_agree(tiny_config):
+    attn = VideoMAEModel(tiny_config).encoder.layer[0].attention.attention
+    x = torch.randn(2, 32, tiny_config.hidden_size)
+    with torch.no_grad():
+        fused = attn.project_qkv(x)  # one GEMM without gradients
+    separate = attn.project_qkv(x)  # three GEMMs when the weights need gradients
+    assert separate[0].requires_grad
+    for a, b in zip(fused, separate):
+        assert a.shape == (2, 32, tiny_config.num_attention_heads, attn.head_dim)
+        assert max_diff(a, b) <= 1e-6
+
+
 @pytest.mark.slow
 def test_base_size_classifier_parity(tmp_path):
     """Parity at the real size: 16 frames of 224x224, ViT-B, 400 labels."""

@@ -1,8 +1,9 @@
-"""Multi-head self-attention with one fused q/k/v matmul and three interchangeable kernels.
+"""Multi-head self-attention with three interchangeable kernels.
 
 The parameters are three Linears named query/key/value (transformers' names, so state dicts
-match); the forward concatenates them into one GEMM. The key has no bias: the original release
-learns biases for q and v only.
+match). Inference concatenates them into one GEMM; training keeps three (see
+``VideoMAESelfAttention.project_qkv``). The key has no bias: the original release learns biases
+for q and v only.
 """
 
 from __future__ import annotations
@@ -115,11 +116,25 @@ class VideoMAESelfAttention(nn.Module):
             bias = None if bias is None else bias.to(x.dtype)
         return F.linear(x, weight, bias)
 
+    def project_qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(B, N, D) -> q, k, v, each (B, N, H, Dh).
+
+        Without gradients: one fused GEMM. With them: three GEMMs, as the fused one would keep
+        its concatenated (3D, D) weight alive until the backward (7 MB per base-size layer, 92 MB
+        for the base pre-training model) and split its gradient again, for no measurable speed.
+        """
+        b, n, _ = x.shape
+        heads = (b, n, self.num_heads, self.head_dim)
+        if torch.is_grad_enabled() and self.query.weight.requires_grad:
+            return self.query(x).view(heads), self.key(x).view(heads), self.value(x).view(heads)
+        q, k, v = self.fused_qkv(x).view(b, n, 3, *heads[2:]).unbind(2)
+        return q, k, v
+
     def forward(
         self, x: torch.Tensor, output_attentions: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         b, n, d = x.shape
-        qkv = self.fused_qkv(x).view(b, n, 3, self.num_heads, self.head_dim)
+        q, k, v = self.project_qkv(x)
         dropout_p = self.dropout if self.training else 0.0
         impl = self.attn_implementation
         if output_attentions and impl != "eager":
@@ -131,17 +146,18 @@ class VideoMAESelfAttention(nn.Module):
             impl = "eager"
 
         if impl == "flash_attention_2":
-            from flash_attn import flash_attn_qkvpacked_func
+            from flash_attn import flash_attn_func
 
-            if x.device.type != "cuda" or x.dtype not in (torch.float16, torch.bfloat16):
+            if q.device.type != "cuda" or q.dtype not in (torch.float16, torch.bfloat16):
                 raise RuntimeError(
                     "flash_attention_2 runs only on CUDA in float16/bfloat16; got "
-                    f"{x.device.type} {x.dtype}. Use torch_dtype=torch.bfloat16 on a GPU or 'sdpa'"
+                    f"{q.device.type} {q.dtype}. Use torch_dtype=torch.bfloat16 (or autocast) "
+                    "on a GPU, or 'sdpa'"
                 )
-            out = flash_attn_qkvpacked_func(qkv, dropout_p=dropout_p, softmax_scale=self.scale)
+            out = flash_attn_func(q, k, v, dropout_p=dropout_p, softmax_scale=self.scale)
             return out.reshape(b, n, d), None
 
-        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (B, H, N, Dh)
+        q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # each (B, H, N, Dh)
         if impl == "eager":
             out, probs = eager_attention(q, k, v, self.scale, dropout_p)
         elif use_chunked_attention(q, dropout_p):
