@@ -146,6 +146,36 @@ def test_fused_and_separate_qkv_projections_agree(tiny_config):
         assert max_diff(a, b) <= 1e-6
 
 
+@pytest.mark.parametrize("act", ["gelu", "gelu_new", "relu", "silu", "quick_gelu"])
+def test_inference_in_place_ops_change_nothing(tiny_config, act):
+    """Without autograd the blocks reuse buffers (activation, residual): same numbers, and the
+    hidden states already returned are not overwritten."""
+    model = VideoMAEModel(tiny_config.copy(hidden_act=act)).eval()
+    x = torch.randn(2, 4, 3, 32, 32)
+    recorded = model(x, output_hidden_states=True)  # parameters need grads: out-of-place ops
+    with torch.inference_mode():
+        in_place = model(x, output_hidden_states=True)
+    assert torch.equal(recorded.last_hidden_state.detach(), in_place.last_hidden_state)
+    for a, b in zip(recorded.hidden_states, in_place.hidden_states):
+        assert torch.equal(a.detach(), b)
+
+
+def test_in_place_residual_keeps_type_promotion():
+    """fp32 stream + bf16 branch is fp32: the in-place residual must not store it in bf16."""
+    from videomae.modeling.layers import _residual
+
+    x = torch.randn(3, 5)
+    with torch.inference_mode():
+        branch = torch.randn(3, 5).bfloat16()
+        expected = x + branch
+        out = _residual(x, branch)
+        assert out.dtype == torch.float32 and torch.equal(out, expected)
+        same = torch.randn(3, 5)
+        expected = x + same
+        out = _residual(x, same)
+        assert out.data_ptr() == same.data_ptr() and torch.equal(out, expected)
+
+
 @pytest.mark.slow
 def test_base_size_classifier_parity(tmp_path):
     """Parity at the real size: 16 frames of 224x224, ViT-B, 400 labels."""
