@@ -1,9 +1,7 @@
 """Multi-head self-attention with three interchangeable kernels.
 
 The parameters are three Linears named query/key/value (transformers' names, so state dicts
-match). Inference concatenates them into one GEMM; training keeps three (see
-``VideoMAESelfAttention.project_qkv``). The key has no bias: the original release learns biases
-for q and v only.
+match). The key has no bias: the original release learns biases for q and v only.
 """
 
 from __future__ import annotations
@@ -103,32 +101,15 @@ class VideoMAESelfAttention(nn.Module):
         self.value = nn.Linear(hidden_size, hidden_size, bias=qv_bias)
         self.attn_implementation = "sdpa"
 
-    def fused_qkv(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, N, D) -> (B, N, 3D) in one GEMM."""
-        weight = torch.cat([self.query.weight, self.key.weight, self.value.weight], dim=0)
-        bias = None
-        if self.query.bias is not None:
-            bias = torch.cat(
-                [self.query.bias, torch.zeros_like(self.query.bias), self.value.bias], dim=0
-            )
-        if weight.dtype != x.dtype and not torch.is_autocast_enabled(x.device.type):
-            weight = weight.to(x.dtype)
-            bias = None if bias is None else bias.to(x.dtype)
-        return F.linear(x, weight, bias)
-
     def project_qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(B, N, D) -> q, k, v, each (B, N, H, Dh).
+        """(B, N, D) -> q, k, v, each (B, N, H, Dh) (views of three GEMM outputs).
 
-        Without gradients: one fused GEMM. With them: three GEMMs, as the fused one would keep
-        its concatenated (3D, D) weight alive until the backward (7 MB per base-size layer, 92 MB
-        for the base pre-training model) and split its gradient again, for no measurable speed.
+        Three GEMMs, not one over concatenated weights: the concatenation costs a weight copy
+        per call, and in training a saved copy per layer until the backward (88 MiB for the base
+        pre-training model), while the fused GEMM measured no faster (benchmarks/, docs).
         """
-        b, n, _ = x.shape
-        heads = (b, n, self.num_heads, self.head_dim)
-        if torch.is_grad_enabled() and self.query.weight.requires_grad:
-            return self.query(x).view(heads), self.key(x).view(heads), self.value(x).view(heads)
-        q, k, v = self.fused_qkv(x).view(b, n, 3, *heads[2:]).unbind(2)
-        return q, k, v
+        heads = (*x.shape[:2], self.num_heads, self.head_dim)
+        return self.query(x).view(heads), self.key(x).view(heads), self.value(x).view(heads)
 
     def forward(
         self, x: torch.Tensor, output_attentions: bool = False
