@@ -299,6 +299,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=None, help="length (default 10 s)")
     parser.add_argument("--only-ours", action="store_true", help="time the default path only")
     parser.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated extra rows of ours to time besides the defaults (e.g. "
+        "ours_b1_inline; skip ours_bf16 on a CPU without native bf16)",
+    )
+    parser.add_argument(
         "--gop",
         type=int,
         default=None,
@@ -329,6 +335,12 @@ def main(argv: list[str] | None = None) -> None:
         f"{'small' if args.quick else 'base'} 16x224x224, 400 labels"
     )
     keys = ["ours"] if args.only_ours else [k for k, _, _ in OURS_VARIANTS]
+    if args.only:
+        wanted = {k.strip() for k in args.only.split(",") if k.strip()}
+        unknown = wanted - {k for k, _, _ in OURS_VARIANTS}
+        if unknown:
+            raise SystemExit(f"--only: unknown rows {sorted(unknown)}; see OURS_VARIANTS")
+        keys = ["ours"] + [k for k in keys if k in wanted and k != "ours"]  # defaults: always
     keys.append("docs")
     with common.temp_model_dir("bench_e2e_") as folder:
         save_reference(cfg, folder, args.seed)
