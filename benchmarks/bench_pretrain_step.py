@@ -228,7 +228,9 @@ def check_agreement(ours, tf, inp: Inputs, device: torch.device) -> dict[str, fl
     out: dict[str, float] = {}
     results = {}
     for name, model in (("ours", ours), ("tf", tf)):
-        o = model(pixel_values=inp.pixel_values, bool_masked_pos=inp.mask)
+        with common.saved_for_backward(model) as saved:
+            o = model(pixel_values=inp.pixel_values, bool_masked_pos=inp.mask)
+        out[f"saved_for_backward_mib_{name}"] = saved["mib"]
         o.loss.backward()
         grads = {
             "patch_embed": model.videomae.embeddings.patch_embeddings.projection.weight.grad,
@@ -250,6 +252,10 @@ def check_agreement(ours, tf, inp: Inputs, device: torch.device) -> dict[str, fl
         f"  fp32 loss ours {lo.item():.6f} vs tf {lt.item():.6f} (rel {out['loss_rel_diff']:.1e}); "
         f"logits max abs diff {out['logits_max_abs_diff']:.1e}; grad rel diff "
         + ", ".join(f"{k} {out[f'grad_{k}_rel_diff']:.1e}" for k in go)
+    )
+    print(
+        "  tensors saved for the backward (fp32, parameters excluded): ours "
+        f"{out['saved_for_backward_mib_ours']:.1f} MiB vs tf {out['saved_for_backward_mib_tf']:.1f} MiB"
     )
     bad = [k for k, val in out.items() if k.endswith("rel_diff") and val > 1e-3]
     if bad or out["logits_max_abs_diff"] > 1e-3:

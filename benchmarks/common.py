@@ -51,7 +51,8 @@ import torch
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
-CACHE_DIR = BENCH_DIR / ".cache"
+# generated inputs (videos); VIDEOMAE_BENCH_CACHE moves them (the smoke tests use a temp dir)
+CACHE_DIR = Path(os.environ.get("VIDEOMAE_BENCH_CACHE") or BENCH_DIR / ".cache")
 MEM_WORKER_FLAG = "--_mem-worker"
 _MEM_PREFIX = "MEMJSON "
 
@@ -433,6 +434,28 @@ class PeakMemory:
             "peak_mb": peak / 2**20,
             "delta_mb": max(peak - self._base, 0) / 2**20,
         }
+
+
+@contextlib.contextmanager
+def saved_for_backward(model: torch.nn.Module) -> Iterator[dict[str, float]]:
+    """MiB of the distinct tensors autograd keeps for the backward inside the block.
+
+    Parameters are left out (they exist anyway). Unlike peak RSS this does not depend on the
+    allocator or on the machine: the activation memory a training step needs, exactly.
+    """
+    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    storages: dict[int, int] = {}
+    result: dict[str, float] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        storage = t.untyped_storage()
+        if storage.data_ptr() not in params:
+            storages[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        yield result
+    result["mib"] = sum(storages.values()) / 2**20
 
 
 def emit_worker_result(result: Mapping[str, Any]) -> None:

@@ -1,0 +1,45 @@
+"""Smoke runs of the benchmark scripts: small model, small input, one or two rounds.
+
+Timings are not checked here (speed is measured by running the benchmarks by hand). What is
+checked: every script runs end to end on this machine, passes its own agreement checks against
+transformers (each exits non-zero on a disagreement), and prints its table.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+SMOKE = ["--quick", "--no-save", "--no-memory", "--iters", "1", "--warmup", "1"]
+
+RUNS = {
+    "inference": ["bench_inference.py", *SMOKE, "--only", "ours_fp32,tf_fp32_sdpa"],
+    "pretrain_step": ["bench_pretrain_step.py", *SMOKE, "--only", "ours_fp32,tf_fp32"],
+    "end_to_end": ["bench_end_to_end.py", *SMOKE, "--only", "ours_b1_inline"],
+    "preprocess": [
+        "bench_preprocess.py",
+        *("--no-save", "--repeats", "2", "--warmup", "1"),
+        *("--frames", "4", "--height", "96", "--width", "128"),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_benchmark_runs(name, tmp_path):
+    script, *args = RUNS[name]
+    env = {**os.environ, "VIDEOMAE_BENCH_CACHE": str(tmp_path)}  # generated videos go here
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    tail = (done.stdout[-3000:] + "\n" + done.stderr[-3000:]).strip()
+    assert done.returncode == 0, tail
+    assert "ratio" in done.stdout, tail
