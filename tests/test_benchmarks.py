@@ -20,7 +20,7 @@ SMOKE = ["--quick", "--no-save", "--no-memory", "--iters", "1", "--warmup", "1"]
 RUNS = {
     "inference": ["bench_inference.py", *SMOKE, "--only", "ours_fp32,tf_fp32_sdpa"],
     "pretrain_step": ["bench_pretrain_step.py", *SMOKE, "--only", "ours_fp32,tf_fp32"],
-    "end_to_end": ["bench_end_to_end.py", *SMOKE, "--only", "ours_b1_inline"],
+    "end_to_end": ["bench_end_to_end.py", *SMOKE, "--only", "ours_b1_inline", "--videos", "1"],
     "preprocess": [
         "bench_preprocess.py",
         *("--no-save", "--repeats", "2", "--warmup", "1"),
