@@ -398,6 +398,19 @@ def test_low_precision_forward(tiny_config, dtype):
     assert out.logits.dtype == dtype and torch.isfinite(out.loss)
 
 
+@pytest.mark.parametrize("cls", [VideoMAEForVideoClassification, VideoMAEForPreTraining])
+def test_fp32_pixels_into_a_bf16_model_run_in_bf16(tiny_config, cls):
+    """Processors return fp32; a bf16 model takes them as if they were given in bf16."""
+    model = cls(tiny_config.copy(num_labels=3)).to(torch.bfloat16).eval()
+    x = torch.randn(2, 4, 3, 32, 32)
+    kwargs = {"bool_masked_pos": random_mask(2, 32, 24)} if cls is VideoMAEForPreTraining else {}
+    with torch.no_grad():
+        from_fp32 = model(x, **kwargs).logits
+        from_bf16 = model(x.bfloat16(), **kwargs).logits
+    assert from_fp32.dtype == torch.bfloat16
+    assert max_diff(from_fp32, from_bf16) == 0.0
+
+
 def test_bf16_autocast_close_to_fp32(tiny_config):
     model = VideoMAEForVideoClassification(tiny_config).eval()
     x = torch.randn(2, 4, 3, 32, 32)

@@ -116,9 +116,12 @@ class VideoMAEPatchEmbeddings(nn.Module):
         patches = patchify(pixel_values, self.patch_size, self.tubelet_size)  # (B, N, K)
         if visible is not None:
             patches = patches[visible].reshape(patches.shape[0], -1, patches.shape[-1])
-        weight = self.flat_weight().to(patches.dtype)
-        bias = self.projection.bias
-        return F.linear(patches, weight, None if bias is None else bias.to(patches.dtype))
+        weight, bias = self.flat_weight(), self.projection.bias
+        if patches.dtype != weight.dtype and not torch.is_autocast_enabled(patches.device.type):
+            # e.g. fp32 pixel_values (what the processors return) into a bf16 model: the model's
+            # dtype wins, so every later layer sees the dtype of its weights
+            patches = patches.to(weight.dtype)
+        return F.linear(patches, weight, bias)
 
 
 class VideoMAEEmbeddings(nn.Module):
