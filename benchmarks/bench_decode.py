@@ -25,6 +25,7 @@ import av
 import numpy as np
 import torch
 from common import (
+    CACHE_DIR,
     machine_info,
     print_machine,
     print_table,
@@ -60,7 +61,7 @@ def tiny_clips(folder: Path, n: int) -> list[str]:
 
 
 def e2e_clip(folder: Path) -> str:
-    cached = sorted((Path(__file__).parent / ".cache").glob("e2e_*/*.mp4"))
+    cached = sorted(CACHE_DIR.glob("e2e_*/*.mp4"))  # the end-to-end benchmark's files
     if cached:
         return str(cached[0])
     from videomae.video import write_video

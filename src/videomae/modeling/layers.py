@@ -18,6 +18,7 @@ def _quick_gelu(x: torch.Tensor) -> torch.Tensor:
 
 _GELU_TANH = functools.partial(F.gelu, approximate="tanh")
 _GELU_TANH_ = functools.partial(torch.ops.aten.gelu_, approximate="tanh")
+_SILU_ = functools.partial(F.silu, inplace=True)
 
 # name -> (function, in-place form or None). Inference applies the in-place form to the fresh
 # output of the first MLP GEMM: one (tokens x intermediate) buffer fewer per block.
@@ -26,8 +27,8 @@ _ACTIVATIONS: dict[str, tuple[Callable, Callable | None]] = {
     "gelu_new": (_GELU_TANH, _GELU_TANH_),
     "gelu_pytorch_tanh": (_GELU_TANH, _GELU_TANH_),
     "relu": (F.relu, torch.relu_),
-    "silu": (F.silu, functools.partial(F.silu, inplace=True)),
-    "swish": (F.silu, functools.partial(F.silu, inplace=True)),
+    "silu": (F.silu, _SILU_),
+    "swish": (F.silu, _SILU_),
     "quick_gelu": (_quick_gelu, None),
 }
 

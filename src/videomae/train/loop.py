@@ -425,10 +425,11 @@ def train(
     """Train ``model`` on ``dataset`` with ``step_fn(model, batch) -> loss | (loss, metrics)``.
 
     Works in one process or under ``torchrun`` (call :func:`distributed.init_distributed` first,
-    or let this do it). ``eval_fn(model, epoch) -> metrics`` runs at each epoch end on every rank;
-    with ``cfg.best_metric`` set, the best value (higher is better) is tracked and
-    ``export_fn(model, out_dir / "best")`` is called on rank 0 when it improves. ``run_config``
-    (a dataclass or dict) is stored in every checkpoint. Returns a :class:`TrainResult`.
+    or let this do it). ``eval_fn(model, epoch) -> metrics`` runs on every rank at the end of
+    every ``cfg.eval_every``-th epoch and of the last one; with ``cfg.best_metric`` set, the best
+    value (higher is better) is tracked and ``export_fn(model, out_dir / "best")`` is called on
+    rank 0 when it improves. ``run_config`` (a dataclass or dict) is stored in every checkpoint.
+    Returns a :class:`TrainResult`.
     """
     info = D.init_distributed(device=cfg.device)
     device = torch.device(cfg.device) if cfg.device else info.device
