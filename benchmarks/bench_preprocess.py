@@ -2,11 +2,13 @@
 
 Ours (``VideoMAEVideoProcessor``, torch) vs transformers' ``VideoMAEImageProcessor`` (PIL backend
 here, no torchvision) on the same frames, in one process: warm-up, then alternating runs,
-medians. Prints frames/s of each, the ratio (transformers time / ours; > 1 means we are faster)
+medians, then each library's calls in a row (as a ``DataLoader`` worker runs them). Prints
+frames/s of each, the ratio (transformers time / ours; > 1 means we are faster)
 and the max abs difference of the outputs, and appends a JSON line to
 ``benchmarks/results/preprocess.jsonl``.
 
     .venv/bin/python benchmarks/bench_preprocess.py [--repeats 30] [--threads N] [--profile]
+        [--after-idle]
     .venv/bin/python benchmarks/bench_preprocess.py --device cuda
 
 With ``--device cuda`` ours runs on the GPU (input moved there as uint8, timed with
@@ -26,6 +28,11 @@ import statistics
 import time
 from pathlib import Path
 
+try:
+    import resource  # POSIX only: page-fault counts
+except ImportError:  # pragma: no cover - Windows
+    resource = None
+
 import numpy as np
 import torch
 
@@ -34,15 +41,28 @@ from videomae.processing import VideoMAEVideoProcessor
 RESULTS = Path(__file__).resolve().parent / "results" / "preprocess.jsonl"
 
 
-def _timed(fn, device: torch.device) -> tuple[float, float]:
-    """(wall seconds, process CPU seconds summed over threads) of one call."""
+def _minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt if resource else 0
+
+
+def _timed(fn, device: torch.device) -> tuple[float, float, int]:
+    """(wall seconds, process CPU seconds summed over threads, minor page faults) of one call."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+    faults = _minor_faults()
     start, cpu_start = time.perf_counter(), time.process_time()
     fn()
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    return time.perf_counter() - start, time.process_time() - cpu_start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    return wall, cpu, _minor_faults() - faults
+
+
+def _back_to_back(fn, device: torch.device, repeats: int) -> tuple[float, float, float]:
+    """Medians (wall s, CPU s, minor faults) of ``repeats`` calls in a row, after one more."""
+    fn()
+    walls, cpus, faults = zip(*(_timed(fn, device) for _ in range(repeats)))
+    return statistics.median(walls), statistics.median(cpus), statistics.median(faults)
 
 
 def _median_ms(fn, repeats: int) -> float:
@@ -85,6 +105,59 @@ def profile_stages(video: np.ndarray, repeats: int) -> dict[str, float]:
     return stages
 
 
+def _python_loop(seconds: float) -> None:
+    """Busy pure-Python work on one thread that touches no memory (stands in for PIL)."""
+    end = time.perf_counter() + seconds
+    x = 0
+    while time.perf_counter() < end:
+        for i in range(1000):
+            x += i
+
+
+def after_idle(run_ours, repeats: int) -> dict[str, float]:
+    """Median ms of our call after nothing, after a 100 ms Python loop, after a 100 ms sleep.
+
+    Also a thread-pool round trip and a two-thread torch add of 1 M floats after each. Tells
+    whether alternation slows us through the caches (then only the loop would) or through
+    waking the idle second core (then the loop and the sleep both would).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=2)
+    pool.submit(int).result()
+    small = torch.ones(1_000_000)
+    out: dict[str, float] = {}
+    for label, before in (
+        ("nothing", lambda: None),
+        ("python_loop_100ms", lambda: _python_loop(0.1)),
+        ("sleep_100ms", lambda: time.sleep(0.1)),
+    ):
+        calls, trips, adds = [], [], []
+        for _ in range(repeats):
+            before()
+            start = time.perf_counter()
+            run_ours()
+            calls.append(time.perf_counter() - start)
+            before()
+            start = time.perf_counter()
+            pool.submit(int).result()
+            trips.append(time.perf_counter() - start)
+            before()
+            start = time.perf_counter()
+            small.add_(1)
+            adds.append(time.perf_counter() - start)
+        out[f"ours_after_{label}_ms"] = statistics.median(calls) * 1e3
+        out[f"pool_round_trip_after_{label}_us"] = statistics.median(trips) * 1e6
+        out[f"torch_add_1M_after_{label}_us"] = statistics.median(adds) * 1e6
+    pool.shutdown()
+    src = np.ones(25_000_000)  # 200 MB: far beyond the caches
+    dst = np.empty_like(src)
+    np.copyto(dst, src)
+    copy_s = min(_timed(lambda: np.copyto(dst, src), torch.device("cpu"))[0] for _ in range(5))
+    out["one_thread_copy_GB_per_s"] = 2 * src.nbytes / copy_s / 1e9  # read + write
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=16)
@@ -99,6 +172,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--threads", type=int, default=None, help="torch threads (default: torch's default)"
+    )
+    parser.add_argument(
+        "--after-idle",
+        action="store_true",
+        help="also time ours after a 100 ms Python loop / sleep (why alternation slows it)",
     )
     parser.add_argument("--no-save", action="store_true", help="do not append to results/")
     args = parser.parse_args()
@@ -138,14 +216,20 @@ def main() -> None:
     t_hf: list[float] = []
     cpu_ours: list[float] = []
     cpu_hf: list[float] = []
+    faults_ours: list[int] = []
     for _ in range(args.repeats):
-        wall, cpu = _timed(run_ours, device)
+        wall, cpu, faults = _timed(run_ours, device)
         t_ours.append(wall)
         cpu_ours.append(cpu)
+        faults_ours.append(faults)
         if hf is not None:
-            wall, cpu = _timed(run_hf, torch.device("cpu"))
+            wall, cpu, _ = _timed(run_hf, torch.device("cpu"))
             t_hf.append(wall)
             cpu_hf.append(cpu)
+    # the same calls again, each library's in a row: nothing else runs between two calls, so
+    # caches stay warm and the allocator keeps reusing the same blocks (no fresh page faults)
+    b2b_ours = _back_to_back(run_ours, device, args.repeats)
+    b2b_hf = _back_to_back(run_hf, torch.device("cpu"), args.repeats) if hf is not None else None
 
     out_ours = run_ours().float().cpu()
     med_ours, cpu_med_ours = statistics.median(t_ours), statistics.median(cpu_ours)
@@ -164,6 +248,9 @@ def main() -> None:
         "ours_median_ms": med_ours * 1e3,
         "ours_cpu_median_ms": cpu_med_ours * 1e3,
         "ours_frames_per_s": args.frames / med_ours,
+        "ours_minor_faults_median": statistics.median(faults_ours),
+        "back_to_back_ours_median_ms": b2b_ours[0] * 1e3,
+        "back_to_back_ours_minor_faults_median": b2b_ours[2],
     }
     print(f"input {tuple(video.shape)} uint8 -> pixel_values {tuple(out_ours.shape)}")
     print(
@@ -198,7 +285,19 @@ def main() -> None:
         )
         print(f"ratio (transformers / ours), wall: {med_hf / med_ours:.1f}x")
         print(f"ratio of CPU time (work done):     {cpu_med_hf / cpu_med_ours:.1f}x")
+        record.update(
+            back_to_back_transformers_median_ms=b2b_hf[0] * 1e3,
+            back_to_back_ratio=b2b_hf[0] / b2b_ours[0],
+        )
         print(f"max abs diff of pixel_values: {diff:.5f} ({steps:.2f} uint8 steps)")
+        print(
+            f"each library's calls in a row (warm caches): ours {b2b_ours[0] * 1e3:.2f} ms, "
+            f"transformers {b2b_hf[0] * 1e3:.2f} ms, ratio {b2b_hf[0] / b2b_ours[0]:.1f}x"
+        )
+        print(
+            f"minor page faults per call of ours: {statistics.median(faults_ours):.0f} "
+            f"alternating, {b2b_ours[2]:.0f} in a row (a fresh 4 KiB page each)"
+        )
         if steps > 2.01:  # the documented bound: within 2/255 before normalisation
             raise SystemExit(f"outputs disagree by {steps:.2f} uint8 steps (more than 2)")
     if args.profile and device.type == "cpu":
@@ -207,6 +306,12 @@ def main() -> None:
         print("our stages on one thread (median ms):")
         for name, ms in stages.items():
             print(f"  {name:26s} {ms:7.2f}")
+    if args.after_idle and device.type == "cpu":
+        idle = after_idle(run_ours, min(args.repeats, 20))
+        record["after_idle"] = idle
+        print("after idle time (median):")
+        for name, value in idle.items():
+            print(f"  {name:40s} {value:9.2f}")
     if args.no_save:
         return
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
