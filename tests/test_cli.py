@@ -15,7 +15,7 @@ from conftest import tiny_kwargs
 from PIL import Image
 
 from videomae import VideoMAEConfig, VideoMAEForPreTraining, VideoMAEForVideoClassification
-from videomae.cli import CLIError, _optional, main
+from videomae.cli import CLIError, _optional, build_parser, main
 from videomae.inference import load_embeddings
 from videomae.video import write_video
 from videomae.viz import ROW_KINDS, grid_size
@@ -78,6 +78,13 @@ def test_classify_bad_file_is_skipped_and_exit_status_is_1(assets, capsys) -> No
     assert v0 in captured.out and v1 in captured.out and missing not in captured.out
     assert f"error: {missing}: " in captured.err
     assert "1 of 3 videos failed" in captured.err
+
+
+@pytest.mark.parametrize("command", [["classify", "a.mp4"], ["embed", "a.mp4", "--out", "f.npy"]])
+def test_batch_size_defaults_to_the_device_choice(command) -> None:
+    args = build_parser().parse_args(command)
+    assert args.batch_size is None  # -> inference.default_batch_size: 1 on CPU, 8 on GPU
+    assert build_parser().parse_args([*command, "--batch-size", "4"]).batch_size == 4
 
 
 def test_classify_subprocess_python_m(assets) -> None:

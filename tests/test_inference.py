@@ -17,6 +17,7 @@ from videomae.inference import (
     Preprocessing,
     VideoClassifier,
     VideoEmbedder,
+    default_batch_size,
     frames_views,
     load_embeddings,
     save_embeddings,
@@ -96,6 +97,25 @@ def test_multi_view_counts_and_probabilities_match_manual_views(assets) -> None:
         with torch.no_grad():
             want = clf.model(views).logits.softmax(-1).mean(0)  # softmax per view, then mean
         torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+
+
+def test_default_batch_size_one_view_per_forward_on_cpu(assets) -> None:
+    assert default_batch_size(torch.device("cpu")) == 1
+    assert default_batch_size(torch.device("cuda")) == 8  # the device object only, no GPU used
+    clf = VideoClassifier.from_pretrained(assets["clf"], clips=2, crops=3, progress=False)
+    assert clf.batch_size == 1
+    seen: list[int] = []
+    hook = clf.model.register_forward_hook(lambda m, inp, out: seen.append(inp[0].shape[0]))
+    try:
+        got = clf.probabilities(assets["videos"][:2])
+    finally:
+        hook.remove()
+    assert seen == [1] * (2 * 2 * 3)
+    batched = VideoClassifier.from_pretrained(assets["clf"], clips=2, crops=3, batch_size=5)
+    for a, b in zip(got, batched.probabilities(assets["videos"][:2])):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+    emb = VideoEmbedder.from_pretrained(assets["pre"], batch_size=None, progress=False)
+    assert emb.batch_size == 1
 
 
 def test_missing_file_is_reported_and_others_still_classified(assets) -> None:

@@ -287,7 +287,7 @@ def _positive(text: str) -> int:
     return value
 
 
-def _add_views(p: argparse.ArgumentParser, batch_default: int = 8) -> None:
+def _add_views(p: argparse.ArgumentParser) -> None:
     p.add_argument("--clips", type=_positive, default=1, help="temporal clips per video")
     p.add_argument(
         "--crops", type=int, choices=(1, 3), default=1, help="spatial crops per clip (3 = span)"
@@ -311,7 +311,10 @@ def _add_views(p: argparse.ArgumentParser, batch_default: int = 8) -> None:
         help="dense (Kinetics) or uniform segments (Something-Something) (default: dense)",
     )
     p.add_argument(
-        "--batch-size", type=_positive, default=batch_default, help="views per forward pass"
+        "--batch-size",
+        type=_positive,
+        default=None,
+        help="views per forward pass (default: 1 on CPU, where batching is no faster, 8 on GPU)",
     )
 
 

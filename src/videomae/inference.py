@@ -18,7 +18,8 @@ averages the softmax of the views (:func:`videomae.evaluate.merge_views`, the pa
 protocol); an embedder averages the views' features.
 
 Many inputs: videos are decoded in background threads (``num_workers``) while the model runs
-on the previous batch; views of several videos share a batch of ``batch_size`` views. A file
+on the previous batch; views of several videos share a batch of ``batch_size`` views (by
+default 1 on CPU, where batching is no faster, and 8 on a GPU: :func:`default_batch_size`). A file
 that cannot be read is reported (path + reason, in ``.failures`` and as a log warning) and
 skipped; it never aborts the others. With a single input the error is raised instead.
 
@@ -56,6 +57,7 @@ __all__ = [
     "Result",
     "VideoClassifier",
     "VideoEmbedder",
+    "default_batch_size",
     "evaluate_checkpoint",
     "frames_views",
     "load_embeddings",
@@ -165,6 +167,17 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     if device is None or str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
+
+
+def default_batch_size(device: torch.device) -> int:
+    """Views per forward pass when none is given: 1 on CPU, 8 on accelerators.
+
+    On CPU a batch is no faster per view (ViT-B fp32: batch 4 takes 4.08x batch 1's time,
+    ``benchmarks/bench_inference.py``); it only holds more activations and delays the first
+    result (8 files -> top-5: 512 MB above the loaded model at batch 8 vs 292 MB at batch 1,
+    ``benchmarks/bench_end_to_end.py``, docs/performance.md). A GPU needs batches to fill it.
+    """
+    return 1 if torch.device(device).type == "cpu" else 8
 
 
 def resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:
@@ -367,10 +380,12 @@ class _Runner:
         *,
         device: torch.device,
         dtype: torch.dtype,
-        batch_size: int = 8,
+        batch_size: int | None = None,
         num_workers: int = 2,
         progress: bool | None = None,
     ) -> None:
+        if batch_size is None:
+            batch_size = default_batch_size(device)
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if num_workers < 0:
@@ -578,7 +593,7 @@ class VideoClassifier(_Runner):
         num_frames: int | None = None,
         sampling_rate: int | None = None,
         strategy: str | None = None,
-        batch_size: int = 8,
+        batch_size: int | None = None,
         num_workers: int = 2,
         progress: bool | None = None,
     ) -> VideoClassifier:
@@ -588,7 +603,7 @@ class VideoClassifier(_Runner):
         ``num_frames`` defaults to the checkpoint's (another value resizes its position table);
         ``sampling_rate`` (dense sampling stride, default 4) and ``strategy`` ("dense" as for
         Kinetics, "uniform" as for Something-Something) choose the frames. ``batch_size`` counts
-        views. ``num_workers`` decoding threads (0 = decode inline). ``progress``: None shows a
+        views (default: :func:`default_batch_size`, 1 on CPU, 8 elsewhere). ``num_workers`` decoding threads (0 = decode inline). ``progress``: None shows a
         bar for more than one input. Raises CheckpointError when the checkpoint cannot be found
         (e.g. a hub id without network) or has no classification head.
         """
@@ -717,7 +732,7 @@ class VideoEmbedder(_Runner):
         num_frames: int | None = None,
         sampling_rate: int | None = None,
         strategy: str | None = None,
-        batch_size: int = 8,
+        batch_size: int | None = None,
         num_workers: int = 2,
         progress: bool | None = None,
         pooling: str = "mean",
@@ -988,7 +1003,7 @@ def evaluate_checkpoint(
     num_frames: int | None = None,
     sampling_rate: int | None = None,
     strategy: str | None = None,
-    batch_size: int = 8,
+    batch_size: int | None = None,
     device: str | torch.device | None = "cpu",
     dtype: str = "fp32",
     out_dir: str | os.PathLike | None = None,
@@ -1016,7 +1031,7 @@ def evaluate_checkpoint(
     )
     samples = read_samples(source, root=root, label_names=clf.labels)
     cfg = clf.preprocessing.eval_config(
-        batch_size=batch_size,
+        batch_size=clf.batch_size,
         device=str(clf.device),
         dtype=str(dt).replace("torch.", ""),
         out_dir=out_dir,
