@@ -11,9 +11,10 @@ centre crop 224, ImageNet mean/std) to a temporary folder; both paths load that 
 - ours: ``videomae.VideoClassifier.from_pretrained(folder)`` called on the list of paths
   (what ``videomae classify`` runs): one centred dense clip of 16 frames, 4 apart; decoding
   seeks to the keyframe before the clip and stops after its last frame, in background threads,
-  while the model runs; views are batched across videos. With its defaults (fp32, 2 decode
-  threads, batch 1 on CPU and 8 on GPU), plus rows with batch 1 and inline decoding, with
-  batch 8, and with ``dtype="bf16"``.
+  while the model runs; views are batched across videos. With its defaults (fp32; on CPU one
+  view per forward and inline decoding, on GPU batch 8 and 2 decode threads), plus rows with
+  batch 1 and inline decoding, with batch 8 and 2 decode threads (the defaults before
+  2026-11-30), and with ``dtype="bf16"``.
 - transformers docs: per file, ``av.open``; the same 16 indices (our sampler, on the
   container's frame count as the docs use); decoding from the start of the stream keeping the
   frames at those indices and stopping after the last (the docs' ``read_video_pyav``);
@@ -168,7 +169,7 @@ def save_reference(cfg: dict[str, Any], folder: Path, seed: int) -> None:
 
 # --------------------------------------------------------------------------- the two paths
 def our_path(
-    folder: Path, device: torch.device, dtype: str, batch_size: int | None, workers: int
+    folder: Path, device: torch.device, dtype: str, batch_size: int | None, workers: int | None
 ) -> Callable[[list], list]:
     from videomae.inference import VideoClassifier
 
@@ -241,7 +242,7 @@ def docs_path(folder: Path, device: torch.device) -> Callable[[list], list]:
 
 # (key, description, builder kwargs)
 OURS_VARIANTS = [
-    ("ours", "ours defaults (fp32, batch 1 on CPU / 8 on GPU, 2 decode threads)", {}),
+    ("ours", "ours defaults (fp32; CPU: batch 1, inline; GPU: batch 8, 2 threads)", {}),
     ("ours_b1_inline", "ours fp32, batch 1, inline decoding", {"batch_size": 1, "workers": 0}),
     ("ours_b8", "ours fp32, batch 8, 2 decode threads", {"batch_size": 8}),
     ("ours_bf16", "ours dtype=bf16 (defaults otherwise)", {"dtype": "bf16"}),
@@ -251,7 +252,7 @@ OURS_VARIANTS = [
 def build(key: str, folder: Path, device: torch.device) -> Callable[[list], list]:
     if key == "docs":
         return docs_path(folder, device)
-    kwargs = {"dtype": "fp32", "batch_size": None, "workers": 2}  # None: the library's choice
+    kwargs = {"dtype": "fp32", "batch_size": None, "workers": None}  # None: the library's choice
     kwargs.update({k: extra for k, _, extra in OURS_VARIANTS}[key])
     return our_path(folder, device, **kwargs)
 

@@ -117,9 +117,9 @@ def _python_loop(seconds: float) -> None:
 def after_idle(run_ours, repeats: int) -> dict[str, float]:
     """Median ms of our call after nothing, after a 100 ms Python loop, after a 100 ms sleep.
 
-    Also a thread-pool round trip and a two-thread torch add of 1 M floats after each. Tells
-    whether alternation slows us through the caches (then only the loop would) or through
-    waking the idle second core (then the loop and the sleep both would).
+    Also a thread-pool round trip and a two-thread torch add of 1 M floats after each. The
+    loop and the sleep leave the caches alone: when they slow our call as much as the other
+    library's work does, the cost is waking idle cores, not cold caches.
     """
     from concurrent.futures import ThreadPoolExecutor
 

@@ -24,7 +24,7 @@ RUNS = {
     "preprocess": [
         "bench_preprocess.py",
         *("--no-save", "--repeats", "2", "--warmup", "1"),
-        *("--frames", "4", "--height", "96", "--width", "128"),
+        *("--frames", "4", "--height", "96", "--width", "128", "--after-idle"),
     ],
 }
 

@@ -81,10 +81,12 @@ def test_classify_bad_file_is_skipped_and_exit_status_is_1(assets, capsys) -> No
 
 
 @pytest.mark.parametrize("command", [["classify", "a.mp4"], ["embed", "a.mp4", "--out", "f.npy"]])
-def test_batch_size_defaults_to_the_device_choice(command) -> None:
+def test_batch_size_and_workers_default_to_the_device_choice(command) -> None:
     args = build_parser().parse_args(command)
-    assert args.batch_size is None  # -> inference.default_batch_size: 1 on CPU, 8 on GPU
-    assert build_parser().parse_args([*command, "--batch-size", "4"]).batch_size == 4
+    # None -> inference.default_batch_size / default_num_workers: (1, 0) on CPU, (8, 2) on GPU
+    assert (args.batch_size, args.workers) == (None, None)
+    args = build_parser().parse_args([*command, "--batch-size", "4", "--workers", "3"])
+    assert (args.batch_size, args.workers) == (4, 3)
 
 
 def test_classify_subprocess_python_m(assets) -> None:

@@ -18,6 +18,7 @@ from videomae.inference import (
     VideoClassifier,
     VideoEmbedder,
     default_batch_size,
+    default_num_workers,
     frames_views,
     load_embeddings,
     save_embeddings,
@@ -99,11 +100,12 @@ def test_multi_view_counts_and_probabilities_match_manual_views(assets) -> None:
         torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
 
 
-def test_default_batch_size_one_view_per_forward_on_cpu(assets) -> None:
-    assert default_batch_size(torch.device("cpu")) == 1
-    assert default_batch_size(torch.device("cuda")) == 8  # the device object only, no GPU used
+def test_cpu_defaults_one_view_per_forward_and_inline_decoding(assets) -> None:
+    assert (default_batch_size(torch.device("cpu")), default_num_workers("cpu")) == (1, 0)
+    # the device object only: no GPU is used
+    assert (default_batch_size(torch.device("cuda")), default_num_workers("cuda:0")) == (8, 2)
     clf = VideoClassifier.from_pretrained(assets["clf"], clips=2, crops=3, progress=False)
-    assert clf.batch_size == 1
+    assert (clf.batch_size, clf.num_workers) == (1, 0)
     seen: list[int] = []
     hook = clf.model.register_forward_hook(lambda m, inp, out: seen.append(inp[0].shape[0]))
     try:
@@ -111,17 +113,21 @@ def test_default_batch_size_one_view_per_forward_on_cpu(assets) -> None:
     finally:
         hook.remove()
     assert seen == [1] * (2 * 2 * 3)
-    batched = VideoClassifier.from_pretrained(assets["clf"], clips=2, crops=3, batch_size=5)
+    batched = VideoClassifier.from_pretrained(
+        assets["clf"], clips=2, crops=3, batch_size=5, num_workers=2
+    )
     for a, b in zip(got, batched.probabilities(assets["videos"][:2])):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
-    emb = VideoEmbedder.from_pretrained(assets["pre"], batch_size=None, progress=False)
-    assert emb.batch_size == 1
+    emb = VideoEmbedder.from_pretrained(assets["pre"], batch_size=None, num_workers=None)
+    assert (emb.batch_size, emb.num_workers) == (1, 0)
 
 
 def test_missing_file_is_reported_and_others_still_classified(assets) -> None:
     v0, v1, _ = assets["videos"]
     missing = str(assets["root"] / "nope.mp4")
-    clf = VideoClassifier.from_pretrained(assets["clf"], clips=2, batch_size=3, progress=False)
+    clf = VideoClassifier.from_pretrained(
+        assets["clf"], clips=2, batch_size=3, num_workers=2, progress=False
+    )
     out = clf([v0, missing, v1], top_k=2)
     assert len(out) == 3 and out[1] is None
     assert [f.path for f in clf.failures] == [missing]

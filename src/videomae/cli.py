@@ -379,7 +379,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=_positive, default=5, help="labels per video")
     _add_views(p)
     _add_runtime(p)
-    p.add_argument("--workers", type=int, default=2, help="decoding threads (0 = inline)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="decoding threads, 0 = inline (default: inline on CPU, 2 on GPU)",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_classify)
@@ -404,7 +409,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_views(p)
     _add_runtime(p)
-    p.add_argument("--workers", type=int, default=2, help="decoding threads (0 = inline)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="decoding threads, 0 = inline (default: inline on CPU, 2 on GPU)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_embed)
 

@@ -18,10 +18,11 @@ averages the softmax of the views (:func:`videomae.evaluate.merge_views`, the pa
 protocol); an embedder averages the views' features.
 
 Many inputs: videos are decoded in background threads (``num_workers``) while the model runs
-on the previous batch; views of several videos share a batch of ``batch_size`` views (by
-default 1 on CPU, where batching is no faster, and 8 on a GPU: :func:`default_batch_size`). A file
-that cannot be read is reported (path + reason, in ``.failures`` and as a log warning) and
-skipped; it never aborts the others. With a single input the error is raised instead.
+on the previous batch; views of several videos share a batch of ``batch_size`` views. By
+default that is for GPUs only: on CPU the views go one at a time and decoding is inline, which
+is as fast there and uses less memory (:func:`default_batch_size`, :func:`default_num_workers`).
+A file that cannot be read is reported (path + reason, in ``.failures`` and as a log warning)
+and skipped; it never aborts the others. With a single input the error is raised instead.
 
 Reduced precision (``dtype="bf16"``/``"fp16"``): bf16 casts the weights (on this project's
 CPU, ViT-B batch 1: 596 ms cast vs 607 ms under autocast vs 1812 ms fp32, and 22 MB less
@@ -58,6 +59,7 @@ __all__ = [
     "VideoClassifier",
     "VideoEmbedder",
     "default_batch_size",
+    "default_num_workers",
     "evaluate_checkpoint",
     "frames_views",
     "load_embeddings",
@@ -169,15 +171,27 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     return torch.device(device)
 
 
-def default_batch_size(device: torch.device) -> int:
+def default_batch_size(device: torch.device | str) -> int:
     """Views per forward pass when none is given: 1 on CPU, 8 on accelerators.
 
     On CPU a batch is no faster per view (ViT-B fp32: batch 4 takes 4.08x batch 1's time,
     ``benchmarks/bench_inference.py``); it only holds more activations and delays the first
-    result (8 files -> top-5: 512 MB above the loaded model at batch 8 vs 292 MB at batch 1,
-    ``benchmarks/bench_end_to_end.py``, docs/performance.md). A GPU needs batches to fill it.
+    result (8 files -> top-5: 511 MB above the loaded model at batch 8, 127 MB at batch 1 with
+    inline decoding; ``benchmarks/bench_end_to_end.py``, docs/performance.md). A GPU needs
+    batches to fill it.
     """
     return 1 if torch.device(device).type == "cpu" else 8
+
+
+def default_num_workers(device: torch.device | str) -> int:
+    """Decoding threads when none are given: 0 (inline) on CPU, 2 on accelerators.
+
+    On CPU the model's forward already keeps every core busy, and FFmpeg decodes with its own
+    threads, so decoding ahead only competes for the same cores and holds decoded videos in
+    memory (2 cores: inline was faster in 4 of 5 rounds, 127 vs 271 MB). Next to a GPU the
+    threads decode while the device computes.
+    """
+    return 0 if torch.device(device).type == "cpu" else 2
 
 
 def resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:
@@ -381,11 +395,13 @@ class _Runner:
         device: torch.device,
         dtype: torch.dtype,
         batch_size: int | None = None,
-        num_workers: int = 2,
+        num_workers: int | None = None,
         progress: bool | None = None,
     ) -> None:
         if batch_size is None:
             batch_size = default_batch_size(device)
+        if num_workers is None:
+            num_workers = default_num_workers(device)
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if num_workers < 0:
@@ -594,7 +610,7 @@ class VideoClassifier(_Runner):
         sampling_rate: int | None = None,
         strategy: str | None = None,
         batch_size: int | None = None,
-        num_workers: int = 2,
+        num_workers: int | None = None,
         progress: bool | None = None,
     ) -> VideoClassifier:
         """Load a fine-tuned classifier from a folder, a hub id, or an original ``.pth`` file.
@@ -603,7 +619,9 @@ class VideoClassifier(_Runner):
         ``num_frames`` defaults to the checkpoint's (another value resizes its position table);
         ``sampling_rate`` (dense sampling stride, default 4) and ``strategy`` ("dense" as for
         Kinetics, "uniform" as for Something-Something) choose the frames. ``batch_size`` counts
-        views (default: :func:`default_batch_size`, 1 on CPU, 8 elsewhere). ``num_workers`` decoding threads (0 = decode inline). ``progress``: None shows a
+        views; ``num_workers`` decoding threads, 0 = inline (defaults: 1 view per forward and
+        inline decoding on CPU, 8 views and 2 threads elsewhere; :func:`default_batch_size`,
+        :func:`default_num_workers`). ``progress``: None shows a
         bar for more than one input. Raises CheckpointError when the checkpoint cannot be found
         (e.g. a hub id without network) or has no classification head.
         """
@@ -733,7 +751,7 @@ class VideoEmbedder(_Runner):
         sampling_rate: int | None = None,
         strategy: str | None = None,
         batch_size: int | None = None,
-        num_workers: int = 2,
+        num_workers: int | None = None,
         progress: bool | None = None,
         pooling: str = "mean",
     ) -> VideoEmbedder:
