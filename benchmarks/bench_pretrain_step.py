@@ -39,6 +39,7 @@ import argparse
 import contextlib
 import json
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -62,6 +63,7 @@ class Variant:
     precision: str  # "fp32" | "bf16" | "fp16" (autocast dtype; weights stay fp32)
     dual: bool = False  # VideoMAE V2 dual masking (ours only)
     recipe_optimizer: bool = False  # videomae.train.optim.build_optimizer instead of AdamW
+    compiled: bool = False  # torch.compile(model), as the recipe's compile=True does
 
 
 def recipe_precision(device: torch.device) -> str:
@@ -70,7 +72,7 @@ def recipe_precision(device: torch.device) -> str:
     return resolve_precision("auto", device)
 
 
-def variants(device: torch.device, explore: bool) -> list[Variant]:
+def variants(device: torch.device, explore: bool, compiled: bool = False) -> list[Variant]:
     v = [
         Variant("ours_fp32", "ours", "fp32"),
         Variant("tf_fp32", "transformers", "fp32"),
@@ -81,6 +83,8 @@ def variants(device: torch.device, explore: bool) -> list[Variant]:
     ]
     if explore:
         v.append(Variant("ours_dual_fp32", "ours", "fp32", dual=True))
+    if compiled:  # opt-in: compiling the base model takes minutes
+        v.append(Variant("ours_fp32_compiled", "ours", "fp32", compiled=True))
     if device.type == "cuda":
         v += [
             Variant("ours_fp16", "ours", "fp16"),
@@ -95,6 +99,7 @@ COMPARISONS = [
     ("bf16 autocast: ours vs tf bf16", "ours_bf16", "tf_bf16"),
     ("ours bf16 autocast vs tf fp32", "ours_bf16", "tf_fp32"),
     ("ours recipe default vs tf fp32", "ours_recipe", "tf_fp32"),
+    ("fp32: ours torch.compile vs tf fp32", "ours_fp32_compiled", "tf_fp32"),
     ("dual masking: ours bf16 vs tf bf16 (other work)", "ours_dual_bf16", "tf_bf16"),
     ("dual masking: ours bf16 vs tf fp32 (other work)", "ours_dual_bf16", "tf_fp32"),
     ("dual masking: ours fp32 vs tf fp32 (other work)", "ours_dual_fp32", "tf_fp32"),
@@ -315,8 +320,8 @@ def mem_worker(spec: dict[str, Any]) -> None:
     model = load(v.lib, spec["folder"], device)
     opt = make_optimizer(model, v.recipe_optimizer, spec["optimizer"])
     inp = make_inputs(spec["cfg"], spec["batch"], spec["seed"], device)
-    run = step_fn(model, opt, v, inp, device)
-    run()  # warm-up: creates the AdamW state, which then belongs to the steady state
+    run = step_fn(torch.compile(model) if v.compiled else model, opt, v, inp, device)
+    run()  # warm-up: creates the AdamW state (and compiles), then part of the steady state
     with common.PeakMemory(device) as pm:
         for _ in range(spec["calls"]):
             run()
@@ -330,6 +335,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--size", default=None, help="preset (default base; small with --quick)")
     parser.add_argument("--explore", action="store_true", help="add an ours dual-masking fp32 row")
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="add an ours fp32 row under torch.compile (its compile time is printed, not timed)",
+    )
     parser.add_argument("--only", default=None, help="comma-separated variant keys to time")
     parser.add_argument(
         "--loss-curve", type=int, default=0, help="also run N steps fp32 vs bf16 (ours)"
@@ -364,7 +374,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run_benchmark(args, cfg, folder: Path, device: torch.device, info: dict) -> None:
-    vs = {v.key: v for v in variants(device, args.explore)}
+    wants_compiled = args.compile or "ours_fp32_compiled" in (args.only or "")
+    vs = {v.key: v for v in variants(device, args.explore, wants_compiled)}
     if args.only:
         vs = {k: v for k, v in vs.items() if k in set(args.only.split(","))}
     ours, tf = load("ours", folder, device), load("transformers", folder, device)
@@ -400,7 +411,7 @@ def run_benchmark(args, cfg, folder: Path, device: torch.device, info: dict) -> 
             model = ours if v.lib == "ours" else tf
             opt = make_optimizer(model, v.recipe_optimizer, args.optimizer)
             record[k] = common.profile_call(
-                step_fn(model, opt, v, inp, device),
+                step_fn(torch.compile(model) if v.compiled else model, opt, v, inp, device),
                 label=f"{k}, batch {args.batch}, forward + backward + AdamW",
                 iters=args.iters,
                 warmup=args.warmup,
@@ -424,10 +435,33 @@ def run_benchmark(args, cfg, folder: Path, device: torch.device, info: dict) -> 
         f"{args.optimizer}); our recipe's build_optimizer: {recipe_kernel}"
     )
     cases = {}
+    compile_s = None
     for k, v in vs.items():
         model = ours if v.lib == "ours" else tf
         opt = opts["ours_recipe" if v.recipe_optimizer else ("ours" if v.lib == "ours" else "tf")]
-        cases[k] = step_fn(model, opt, v, inp, device)
+        if v.compiled:  # shares the parameters; its own optimizer so state is not shared
+            opts[k] = opt = make_optimizer(ours, recipe=False, kernel=args.optimizer)
+            compiled = torch.compile(ours)
+            cases[k] = step_fn(compiled, opt, v, inp, device)
+            batch = {"pixel_values": inp.pixel_values, "bool_masked_pos": inp.mask}
+            with torch.no_grad():
+                eager_loss = float(ours(**batch).loss)
+            print(f"compiling {k} (first step) ...", flush=True)
+            start = time.perf_counter()
+            loss = compiled(**batch).loss
+            loss.backward()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            compile_s = time.perf_counter() - start
+            loss = loss.detach()
+            print(
+                f"  first step with compilation: {compile_s:.1f} s; loss {float(loss):.6f} vs "
+                f"eager {eager_loss:.6f}"
+            )
+            if abs(float(loss) - eager_loss) > 1e-4 * max(1.0, abs(eager_loss)):
+                raise SystemExit("torch.compile changed the loss: not timing it")
+        else:
+            cases[k] = step_fn(model, opt, v, inp, device)
     print(f"\ntiming: {args.iters} alternating rounds after {args.warmup} warm-up")
     timings = common.time_alternating(cases, iters=args.iters, warmup=args.warmup, device=device)
     rates_after = common.matmul_ceiling(device, dtypes, args.quick)
@@ -518,6 +552,7 @@ def run_benchmark(args, cfg, folder: Path, device: torch.device, info: dict) -> 
         "memory": memory,
         "comparisons": records,
         "agreement": agreement,
+        "compile_first_step_s": compile_s,
         "loss_curve": curve,
     }
     print(f"appended to {common.write_result(NAME, record)}")

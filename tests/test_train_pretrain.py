@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -189,3 +190,35 @@ def test_cli_flags_dual_masking_and_resume(data: Path, tmp_path: Path) -> None:
     assert summary["resumed_from"].endswith("checkpoint-00000004.pt") and summary["step"] == 4
     with pytest.raises(FileExistsError):
         main(argv)
+
+
+def test_compile_matches_eager_and_saves_plain_keys(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiled_modules: list[torch.nn.Module] = []
+    real_compile = torch.compile
+
+    def counting_compile(model, *args, **kwargs):
+        compiled_modules.append(model)
+        return real_compile(model, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "compile", counting_compile)
+    runs = {}
+    for compile_ in (False, True):
+        out = tmp_path / ("compiled" if compile_ else "eager")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the fixture's 2 bad files
+            pretrain(_cfg(data, out, total_steps=4, save_every=4, compile=compile_))
+        runs[compile_] = out
+        assert len(compiled_modules) == int(compile_)
+
+    def losses(out: Path) -> list[float]:
+        return [float(r.split(",")[2]) for r in (out / "metrics.csv").read_text().splitlines()[1:]]
+
+    assert len(losses(runs[True])) == 4
+    assert losses(runs[True]) == pytest.approx(losses(runs[False]), rel=1e-4, abs=1e-6)
+    got = torch.load(runs[True] / "checkpoint-00000004.pt", weights_only=True)["model"]
+    want = torch.load(runs[False] / "checkpoint-00000004.pt", weights_only=True)["model"]
+    assert got.keys() == want.keys()  # no "_orig_mod." prefixes
+    for key in want:
+        torch.testing.assert_close(got[key], want[key], rtol=1e-3, atol=1e-5)

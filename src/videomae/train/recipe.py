@@ -72,7 +72,11 @@ class RecipeConfig:
     betas: tuple[float, float] = (0.9, 0.999)
     clip_grad: float | None = None
     precision: str = helped("auto (bf16 where the CPU or GPU has it)/fp32/bf16/fp16", "auto")
-    compile: bool = False
+    compile: bool = helped(
+        "torch.compile the model: base pre-training step 1.11x faster in fp32 on a 2-core CPU, "
+        "after a first step of about 90 s (needs a C++ compiler on CPU, Triton on GPU)",
+        False,
+    )
     ema_decay: float | None = None
     # bookkeeping
     log_every: int = 20
