@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 import types
 
 import numpy as np
@@ -450,3 +451,46 @@ def test_normalize_formula():
     assert y.max() <= 1  # input untouched
     with pytest.raises(ValueError, match="channels"):
         normalize(x, (0.5, 0.5), (0.5, 0.5))
+
+
+def test_frame_split_across_threads_is_exact_and_ordered():
+    frames = torch.from_numpy(_video((7, 48, 64, 3))).permute(0, 3, 1, 2)  # channels-last
+    processor = VideoMAEVideoProcessor(size={"shortest_edge": 24}, crop_size=24)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)  # one part, on the calling thread
+        want = processor(frames, return_tensors="pt").pixel_values
+        want_resized = resize_short_side(frames, 24)
+        torch.set_num_threads(3)  # three parts: one here, two on the pool
+        got = processor(frames, return_tensors="pt").pixel_values
+        got_resized = resize_short_side(frames, 24)
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(got, want) and torch.equal(got_resized, want_resized)
+
+
+def test_map_split_order_and_errors():
+    from videomae.processing import _chunks, _map_split
+
+    parts = _chunks(10, 3)
+    assert _map_split(lambda s: (s.start, s.stop), parts, 3) == [(0, 3), (3, 7), (7, 10)]
+    finished: list[int] = []
+
+    def fail_first(s: slice) -> int:
+        if s.start == 0:
+            raise ValueError("part 0")
+        time.sleep(0.05)
+        finished.append(s.start)
+        return s.start
+
+    with pytest.raises(ValueError, match="part 0"):
+        _map_split(fail_first, parts, 3)
+    assert sorted(finished) == [3, 7]  # the pool's parts had finished before the error left
+
+    def fail_later(s: slice) -> int:
+        if s.start == 7:
+            raise RuntimeError("part 2")
+        return s.start
+
+    with pytest.raises(RuntimeError, match="part 2"):
+        _map_split(fail_later, parts, 3)

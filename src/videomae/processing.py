@@ -8,8 +8,8 @@ Three layers:
   defaults, ``preprocessor_config.json`` and outputs as transformers' (max abs diff <= 1e-4).
 * ``VideoMAEVideoProcessor``: the fast path. uint8 frames are resized with torch's antialiased
   bilinear kernel (the same algorithm as PIL's), cropped, and rescaled + normalised in one
-  multiply-add, on the input's device. On CPU the frames are split across worker threads because
-  the uint8 resize kernel runs on one core.
+  multiply-add, on the input's device. On CPU the frames are split between the calling thread
+  and a worker pool, because the uint8 resize kernel runs on one core.
 
 Pixel values come out as ``(B, T, C, H, W)`` float32.
 """
@@ -23,7 +23,7 @@ import math
 import os
 import threading
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -248,6 +248,24 @@ def _chunks(n: int, parts: int) -> list[slice]:
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
+def _map_split(fn: Callable[[slice], Any], parts: list[slice], workers: int) -> list[Any]:
+    """``fn`` over ``parts``: the first on the calling thread, the others on the shared pool.
+
+    The calling thread is already awake; waking a pool thread is what costs, most of all after
+    the cores were idle (16 frames of 480x640 right after another library's call: 7.0-7.3 ms
+    this way, 10.0-10.8 ms with every part on the pool; docs/performance.md).
+    """
+    first, *rest = parts
+    futures = [_pool(workers).submit(fn, part) for part in rest]
+    try:
+        head = fn(first)
+    except BaseException:
+        for future in futures:
+            future.exception()  # wait for the others, but raise the first error
+        raise
+    return [head, *(future.result() for future in futures)]
+
+
 def _interpolate(x: torch.Tensor, out_hw: tuple[int, int], mode: str) -> torch.Tensor:
     """Antialiased resize of (N, C, H, W); uint8 on CPU stays uint8 (PIL's algorithm, AVX2).
 
@@ -273,9 +291,9 @@ def _resize_frames(frames: torch.Tensor, out_hw: tuple[int, int], mode: str) -> 
     workers = _num_workers(t, frames.device) if frames.dtype == torch.uint8 else 1
     if workers == 1:
         return _interpolate(frames, out_hw, mode)
-    parts = _chunks(t, workers)
-    futures = [_pool(workers).submit(_interpolate, frames[s], out_hw, mode) for s in parts]
-    return torch.cat([f.result() for f in futures])
+    return torch.cat(
+        _map_split(lambda s: _interpolate(frames[s], out_hw, mode), _chunks(t, workers), workers)
+    )
 
 
 def resize_short_side(
@@ -996,6 +1014,5 @@ class VideoMAEVideoProcessor(_ProcessorBase):
         if workers == 1:
             run(slice(0, t))
         else:
-            for f in [_pool(workers).submit(run, p) for p in _chunks(t, workers)]:
-                f.result()
+            _map_split(run, _chunks(t, workers), workers)
         return out
