@@ -16,6 +16,8 @@ alternating rounds after warm-up (benchmarks/common.py):
 - bf16 autocast (``torch.autocast(device, bfloat16)`` around the forward) for both;
 - ours at the recipe's default precision (``videomae.train.loop.resolve_precision("auto")``)
   with the recipe's optimizer (``videomae.train.optim.build_optimizer``);
+- ours fp32 under ``torch.compile`` (``--compile``; the recipes' ``compile=True``): its first
+  step, which compiles, is timed apart and its loss checked against eager;
 - ours with VideoMAE V2 dual masking (``decoder_mask`` from
   ``videomae.masking.running_cell_mask``, keep ratio 0.5): a different, smaller computation
   (the decoder sees visible + selected tokens only), reported on its own rows.
@@ -29,6 +31,7 @@ line to ``benchmarks/results/pretrain_step.jsonl``.
 
     .venv/bin/python benchmarks/bench_pretrain_step.py                 # full run, base size
     .venv/bin/python benchmarks/bench_pretrain_step.py --loss-curve 30 # + fp32 vs bf16 curves
+    .venv/bin/python benchmarks/bench_pretrain_step.py --compile       # + ours under torch.compile
     .venv/bin/python benchmarks/bench_pretrain_step.py --quick         # smoke run, small model
     .venv/bin/python benchmarks/bench_pretrain_step.py --device cuda   # GPU (adds fp16 rows)
 """

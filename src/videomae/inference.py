@@ -621,9 +621,9 @@ class VideoClassifier(_Runner):
         Kinetics, "uniform" as for Something-Something) choose the frames. ``batch_size`` counts
         views; ``num_workers`` decoding threads, 0 = inline (defaults: 1 view per forward and
         inline decoding on CPU, 8 views and 2 threads elsewhere; :func:`default_batch_size`,
-        :func:`default_num_workers`). ``progress``: None shows a
-        bar for more than one input. Raises CheckpointError when the checkpoint cannot be found
-        (e.g. a hub id without network) or has no classification head.
+        :func:`default_num_workers`). ``progress``: None shows a bar for more than one input.
+        Raises CheckpointError when the checkpoint cannot be found (e.g. a hub id without
+        network) or has no classification head.
         """
         from videomae.checkpoints import CheckpointError
         from videomae.modeling.models import VideoMAEForVideoClassification
