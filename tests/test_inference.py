@@ -80,14 +80,19 @@ def test_top_k_labels_scores_and_order(assets) -> None:
     assert full[:3] == top
 
 
-def test_multi_view_counts_and_probabilities_match_manual_views(assets) -> None:
-    clf = VideoClassifier.from_pretrained(assets["clf"], clips=2, crops=3, batch_size=4)
+def _probabilities_and_batches(clf: VideoClassifier, videos: list[str]) -> tuple[list, list]:
+    """The classifier's probabilities for ``videos`` and the batch size of each forward."""
     seen: list[int] = []
     hook = clf.model.register_forward_hook(lambda m, inp, out: seen.append(inp[0].shape[0]))
     try:
-        probs = clf.probabilities(assets["videos"][:2])
+        return clf.probabilities(videos), seen
     finally:
         hook.remove()
+
+
+def test_multi_view_counts_and_probabilities_match_manual_views(assets) -> None:
+    clf = VideoClassifier.from_pretrained(assets["clf"], clips=2, crops=3, batch_size=4)
+    probs, seen = _probabilities_and_batches(clf, assets["videos"][:2])
     assert sum(seen) == 2 * 2 * 3  # every view of both videos, batches spanning videos
     assert max(seen) <= 4
 
@@ -106,12 +111,7 @@ def test_cpu_defaults_one_view_per_forward_and_inline_decoding(assets) -> None:
     assert (default_batch_size(torch.device("cuda")), default_num_workers("cuda:0")) == (8, 2)
     clf = VideoClassifier.from_pretrained(assets["clf"], clips=2, crops=3, progress=False)
     assert (clf.batch_size, clf.num_workers) == (1, 0)
-    seen: list[int] = []
-    hook = clf.model.register_forward_hook(lambda m, inp, out: seen.append(inp[0].shape[0]))
-    try:
-        got = clf.probabilities(assets["videos"][:2])
-    finally:
-        hook.remove()
+    got, seen = _probabilities_and_batches(clf, assets["videos"][:2])
     assert seen == [1] * (2 * 2 * 3)
     batched = VideoClassifier.from_pretrained(
         assets["clf"], clips=2, crops=3, batch_size=5, num_workers=2
