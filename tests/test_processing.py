@@ -470,10 +470,11 @@ def test_frame_split_across_threads_is_exact_and_ordered():
 
 
 def test_map_split_order_and_errors():
-    from videomae.processing import _chunks, _map_split
+    from videomae.processing import _map_split
 
-    parts = _chunks(10, 3)
-    assert _map_split(lambda s: (s.start, s.stop), parts, 3) == [(0, 3), (3, 7), (7, 10)]
+    assert _map_split(lambda s: (s.start, s.stop), 10, 3) == [(0, 3), (3, 7), (7, 10)]
+    assert _map_split(lambda s: (s.start, s.stop), 10, 1) == [(0, 10)]
+    assert _map_split(lambda s: (s.start, s.stop), 0, 2) == [(0, 0)]
     finished: list[int] = []
 
     def fail_first(s: slice) -> int:
@@ -484,7 +485,7 @@ def test_map_split_order_and_errors():
         return s.start
 
     with pytest.raises(ValueError, match="part 0"):
-        _map_split(fail_first, parts, 3)
+        _map_split(fail_first, 10, 3)
     assert sorted(finished) == [3, 7]  # the pool's parts had finished before the error left
 
     def fail_later(s: slice) -> int:
@@ -493,4 +494,4 @@ def test_map_split_order_and_errors():
         return s.start
 
     with pytest.raises(RuntimeError, match="part 2"):
-        _map_split(fail_later, parts, 3)
+        _map_split(fail_later, 10, 3)

@@ -248,14 +248,15 @@ def _chunks(n: int, parts: int) -> list[slice]:
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
-def _map_split(fn: Callable[[slice], Any], parts: list[slice], workers: int) -> list[Any]:
-    """``fn`` over ``parts``: the first on the calling thread, the others on the shared pool.
+def _map_split(fn: Callable[[slice], Any], n: int, workers: int) -> list[Any]:
+    """``fn`` over ``workers`` slices of ``range(n)``: the first on the calling thread, the
+    others on the shared pool (none with one worker).
 
     The calling thread is already awake; waking a pool thread is what costs, most of all after
     the cores were idle (16 frames of 480x640 right after another library's call: 7.0-7.3 ms
     this way, 10.0-10.8 ms with every part on the pool; docs/performance.md).
     """
-    first, *rest = parts
+    first, *rest = _chunks(n, workers) or [slice(0, n)]  # n == 0: one empty part
     futures = [_pool(workers).submit(fn, part) for part in rest]
     try:
         head = fn(first)
@@ -290,10 +291,8 @@ def _resize_frames(frames: torch.Tensor, out_hw: tuple[int, int], mode: str) -> 
     t = frames.shape[0]
     workers = _num_workers(t, frames.device) if frames.dtype == torch.uint8 else 1
     if workers == 1:
-        return _interpolate(frames, out_hw, mode)
-    return torch.cat(
-        _map_split(lambda s: _interpolate(frames[s], out_hw, mode), _chunks(t, workers), workers)
-    )
+        return _interpolate(frames, out_hw, mode)  # no torch.cat copy of a single part
+    return torch.cat(_map_split(lambda s: _interpolate(frames[s], out_hw, mode), t, workers))
 
 
 def resize_short_side(
@@ -1011,8 +1010,5 @@ class VideoMAEVideoProcessor(_ProcessorBase):
                 o.add_(shift)
 
         workers = _num_workers(t, video.device) if video.dtype == torch.uint8 else 1
-        if workers == 1:
-            run(slice(0, t))
-        else:
-            _map_split(run, _chunks(t, workers), workers)
+        _map_split(run, t, workers)
         return out
