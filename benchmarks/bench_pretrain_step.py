@@ -205,17 +205,18 @@ def step_fn(
     inp: Inputs,
     device: torch.device,
 ) -> Callable[[], float]:
-    """One optimisation step the way `v` says; returns nothing the timing must wait on."""
+    """One optimisation step the way `v` says; returns the detached loss (no sync)."""
     kwargs: dict[str, Any] = {"pixel_values": inp.pixel_values, "bool_masked_pos": inp.mask}
     if v.dual:
         kwargs["decoder_mask"] = inp.decoder_mask
 
-    def run() -> None:
+    def run() -> torch.Tensor:
         with autocast_ctx(v.precision, device):
             loss = model(**kwargs).loss
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
+        return loss.detach()
 
     return run
 
@@ -444,24 +445,19 @@ def run_benchmark(args, cfg, folder: Path, device: torch.device, info: dict) -> 
         opt = opts["ours_recipe" if v.recipe_optimizer else ("ours" if v.lib == "ours" else "tf")]
         if v.compiled:  # shares the parameters; its own optimizer so state is not shared
             opts[k] = opt = make_optimizer(ours, recipe=False, kernel=args.optimizer)
-            compiled = torch.compile(ours)
-            cases[k] = step_fn(compiled, opt, v, inp, device)
-            batch = {"pixel_values": inp.pixel_values, "bool_masked_pos": inp.mask}
             with torch.no_grad():
-                eager_loss = float(ours(**batch).loss)
+                eager_loss = float(
+                    ours(pixel_values=inp.pixel_values, bool_masked_pos=inp.mask).loss
+                )
+            cases[k] = step_fn(torch.compile(ours), opt, v, inp, device)
             print(f"compiling {k} (first step) ...", flush=True)
             start = time.perf_counter()
-            loss = compiled(**batch).loss
-            loss.backward()
-            opt.step()
-            opt.zero_grad(set_to_none=True)
+            loss = float(cases[k]())
             compile_s = time.perf_counter() - start
-            loss = loss.detach()
             print(
-                f"  first step with compilation: {compile_s:.1f} s; loss {float(loss):.6f} vs "
-                f"eager {eager_loss:.6f}"
+                f"  first step with compilation: {compile_s:.1f} s; loss {loss:.6f} vs eager {eager_loss:.6f}"
             )
-            if abs(float(loss) - eager_loss) > 1e-4 * max(1.0, abs(eager_loss)):
+            if abs(loss - eager_loss) > 1e-4 * max(1.0, abs(eager_loss)):
                 raise SystemExit("torch.compile changed the loss: not timing it")
         else:
             cases[k] = step_fn(model, opt, v, inp, device)
