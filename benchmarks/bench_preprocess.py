@@ -132,23 +132,18 @@ def after_idle(run_ours, repeats: int) -> dict[str, float]:
         ("python_loop_100ms", lambda: _python_loop(0.1)),
         ("sleep_100ms", lambda: time.sleep(0.1)),
     ):
-        calls, trips, adds = [], [], []
+        probes = {
+            f"ours_after_{label}_ms": (run_ours, 1e3),
+            f"pool_round_trip_after_{label}_us": (lambda: pool.submit(int).result(), 1e6),
+            f"torch_add_1M_after_{label}_us": (lambda: small.add_(1), 1e6),
+        }
+        times: dict[str, list[float]] = {name: [] for name in probes}
         for _ in range(repeats):
-            before()
-            start = time.perf_counter()
-            run_ours()
-            calls.append(time.perf_counter() - start)
-            before()
-            start = time.perf_counter()
-            pool.submit(int).result()
-            trips.append(time.perf_counter() - start)
-            before()
-            start = time.perf_counter()
-            small.add_(1)
-            adds.append(time.perf_counter() - start)
-        out[f"ours_after_{label}_ms"] = statistics.median(calls) * 1e3
-        out[f"pool_round_trip_after_{label}_us"] = statistics.median(trips) * 1e6
-        out[f"torch_add_1M_after_{label}_us"] = statistics.median(adds) * 1e6
+            for name, (fn, _) in probes.items():
+                before()
+                times[name].append(_timed(fn, torch.device("cpu"))[0])
+        for name, (_, unit) in probes.items():
+            out[name] = statistics.median(times[name]) * unit
     pool.shutdown()
     src = np.ones(25_000_000)  # 200 MB: far beyond the caches
     dst = np.empty_like(src)
