@@ -80,6 +80,11 @@ def _cfg(data: Path, out: Path, **kw) -> PretrainConfig:
     return PretrainConfig(**{**base, **kw})
 
 
+def _logged_losses(out: Path) -> list[float]:
+    """The loss column of a run's metrics.csv."""
+    return [float(r.split(",")[2]) for r in (out / "metrics.csv").read_text().splitlines()[1:]]
+
+
 def test_pretrain_writes_everything_and_counts_bad_files(data: Path, tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match="2 bad sample file"):
         final = pretrain(_cfg(data, tmp_path))
@@ -116,8 +121,7 @@ def test_pretrain_loss_goes_down_on_a_tiny_fixed_set(data: Path, tmp_path: Path)
     )
     with pytest.warns(UserWarning, match="bad sample file"):  # the fixture lists 2 bad files
         pretrain(cfg)
-    rows = (tmp_path / "metrics.csv").read_text().splitlines()[1:]
-    losses = [float(r.split(",")[2]) for r in rows]
+    losses = _logged_losses(tmp_path)
     assert len(losses) == 4
     assert losses[-1] < 0.5 * losses[0], losses
 
@@ -212,11 +216,9 @@ def test_compile_matches_eager_and_saves_plain_keys(
         runs[compile_] = out
         assert len(compiled_modules) == int(compile_)
 
-    def losses(out: Path) -> list[float]:
-        return [float(r.split(",")[2]) for r in (out / "metrics.csv").read_text().splitlines()[1:]]
-
-    assert len(losses(runs[True])) == 4
-    assert losses(runs[True]) == pytest.approx(losses(runs[False]), rel=1e-4, abs=1e-6)
+    compiled, eager = _logged_losses(runs[True]), _logged_losses(runs[False])
+    assert len(compiled) == 4
+    assert compiled == pytest.approx(eager, rel=1e-4, abs=1e-6)
     got = torch.load(runs[True] / "checkpoint-00000004.pt", weights_only=True)["model"]
     want = torch.load(runs[False] / "checkpoint-00000004.pt", weights_only=True)["model"]
     assert got.keys() == want.keys()  # no "_orig_mod." prefixes
