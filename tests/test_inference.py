@@ -12,7 +12,7 @@ from conftest import tiny_kwargs
 
 from videomae import VideoMAEConfig, VideoMAEForPreTraining, VideoMAEForVideoClassification
 from videomae.checkpoints import CheckpointError
-from videomae.evaluate import IMAGENET_MEAN, IMAGENET_STD, EvalConfig, video_views
+from videomae.evaluate import EvalConfig, video_views
 from videomae.inference import (
     Preprocessing,
     VideoClassifier,
@@ -24,6 +24,7 @@ from videomae.inference import (
     save_embeddings,
 )
 from videomae.processing import normalize
+from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from videomae.video import VideoDecodeError, write_video
 
 LABELS = ["walk", "run", "jump", "swim", "climb"]
@@ -96,7 +97,9 @@ def test_multi_view_counts_and_probabilities_match_manual_views(assets) -> None:
     assert sum(seen) == 2 * 2 * 3  # every view of both videos, batches spanning videos
     assert max(seen) <= 4
 
-    cfg = EvalConfig(clips=2, crops=3, sampling_rate=4, mean=IMAGENET_MEAN, std=IMAGENET_STD)
+    cfg = EvalConfig(
+        clips=2, crops=3, sampling_rate=4, mean=IMAGENET_DEFAULT_MEAN, std=IMAGENET_DEFAULT_STD
+    )
     for path, got in zip(assets["videos"][:2], probs):
         views = video_views(path, cfg, num_frames=4, crop_size=32)  # (6, T, C, S, S)
         assert views.shape[0] == 6
@@ -156,7 +159,9 @@ def test_frames_array_input_matches_manual_preprocessing(assets) -> None:
     clf = VideoClassifier.from_pretrained(assets["clf"])
     frames = _frames()  # already T=4, 32x32: sampling and crops are the identity
     (probs,) = clf.probabilities([frames])
-    pv = normalize(torch.from_numpy(frames).permute(0, 3, 1, 2), IMAGENET_MEAN, IMAGENET_STD)
+    pv = normalize(
+        torch.from_numpy(frames).permute(0, 3, 1, 2), IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
+    )
     with torch.no_grad():
         want = clf.model(pv[None]).logits.softmax(-1)[0]
     torch.testing.assert_close(probs, want, atol=1e-5, rtol=1e-5)
@@ -173,7 +178,12 @@ def test_frames_array_input_matches_manual_preprocessing(assets) -> None:
 
 def test_frames_views_shapes_for_long_and_non_square_frames() -> None:
     pre = Preprocessing(
-        num_frames=4, crop_size=32, short_side=32, mean=IMAGENET_MEAN, std=IMAGENET_STD, crops=3
+        num_frames=4,
+        crop_size=32,
+        short_side=32,
+        mean=IMAGENET_DEFAULT_MEAN,
+        std=IMAGENET_DEFAULT_STD,
+        crops=3,
     )
     views = frames_views(_frames(20, 36, 60), pre)
     assert views.shape == (3, 4, 3, 32, 32)
@@ -195,7 +205,9 @@ def test_preprocessing_from_config_or_preprocessor_file(assets, tmp_path) -> Non
     pre = clf.preprocessing
     assert pre.source == "config.json"
     assert (pre.crop_size, pre.short_side, pre.num_frames) == (32, 32, 4)
-    assert pre.mean == pytest.approx(IMAGENET_MEAN) and pre.std == pytest.approx(IMAGENET_STD)
+    assert pre.mean == pytest.approx(IMAGENET_DEFAULT_MEAN) and pre.std == pytest.approx(
+        IMAGENET_DEFAULT_STD
+    )
 
     folder = _classifier_dir(tmp_path)
     (folder / "preprocessor_config.json").write_text(
@@ -247,7 +259,9 @@ def test_embeddings_shape_determinism_and_pooling(assets) -> None:
     assert emb(paths[0]).shape == (1, 32)
 
     frames = _frames()
-    pv = normalize(torch.from_numpy(frames).permute(0, 3, 1, 2), IMAGENET_MEAN, IMAGENET_STD)[None]
+    pv = normalize(
+        torch.from_numpy(frames).permute(0, 3, 1, 2), IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
+    )[None]
     with torch.no_grad():
         hidden = emb.model.videomae(pv).last_hidden_state
         fc = emb.model.fc_norm(hidden.mean(1))
@@ -268,7 +282,9 @@ def test_embedder_on_pretraining_checkpoint_and_failures(assets) -> None:
     # the same checkpoint's encoder, loaded by hand, gives the same features
     full = VideoMAEForPreTraining.from_pretrained(assets["pre"])
     frames = _frames(seed=3)
-    pv = normalize(torch.from_numpy(frames).permute(0, 3, 1, 2), IMAGENET_MEAN, IMAGENET_STD)[None]
+    pv = normalize(
+        torch.from_numpy(frames).permute(0, 3, 1, 2), IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
+    )[None]
     with torch.no_grad():
         want = full.videomae(pv).last_hidden_state.mean(1)
     torch.testing.assert_close(emb(frames), want, atol=1e-5, rtol=1e-5)

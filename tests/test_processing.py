@@ -14,8 +14,6 @@ import torch
 from PIL import Image
 
 from videomae.processing import (
-    IMAGENET_DEFAULT_MEAN,
-    IMAGENET_DEFAULT_STD,
     BatchFeature,
     VideoMAEImageProcessor,
     VideoMAEImageProcessorPil,
@@ -25,6 +23,7 @@ from videomae.processing import (
     resize_short_side,
     spatial_crops,
 )
+from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
 PARITY_TOL = 1e-4  # max abs diff vs transformers (issue 3)
 FAST_TOL = 2 / 255  # torch path vs PIL path, before normalisation (issue 3)

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
+from videomae._io import atomic_write_text
 from videomae.train.checkpointing import (
     atomic_save,
-    atomic_write_text,
     latest_checkpoint,
     list_checkpoints,
     load_training_state,

@@ -10,21 +10,21 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
 import re
-import socket
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from videomae._io import atomic_write_bytes, atomic_write_text
 from videomae.config import CONFIG_NAME, VideoMAEConfig
+from videomae.errors import CheckpointError
+from videomae.hub import HUB_KWARGS, resolve_file
+from videomae.runtime import parse_dtype
 
 logger = logging.getLogger("videomae")
 
@@ -43,162 +43,6 @@ _FROM_DISK = [
     (re.compile(r"attention\.attention\.q_bias$"), "attention.attention.query.bias"),
     (re.compile(r"attention\.attention\.v_bias$"), "attention.attention.value.bias"),
 ]
-
-
-class CheckpointError(OSError):
-    """A checkpoint could not be found, downloaded or matched to the model."""
-
-
-# --------------------------------------------------------------------------- atomic files
-def _fsync_dir(directory: Path) -> None:
-    """Flush the directory entry so a rename survives a power cut (no-op where unsupported)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: str | os.PathLike, write: Callable[[Any], Any]) -> Path:
-    """Write through ``write(file)`` into a temp file beside ``path``, fsync, then rename:
-    readers (and a run resumed after a kill) never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-    return path
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    return atomic_write(path, lambda f: f.write(data))
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    return atomic_write(path, lambda f: f.write(text.encode("utf-8")))
-
-
-def remove_stale_temp_files(directory: str | os.PathLike) -> list[Path]:
-    """Delete temp files of interrupted atomic writes (``.NAME.XXXX.tmp``) in ``directory``.
-
-    Only the final names are ever read, so these are garbage; removing them on resume keeps a
-    run folder clean after a SIGKILL.
-    """
-    removed = []
-    for p in Path(directory).glob(".*.tmp"):
-        if p.is_file():
-            p.unlink(missing_ok=True)
-            removed.append(p)
-    return removed
-
-
-# --------------------------------------------------------------------------- locating files
-def _is_hub_id(name: str) -> bool:
-    return bool(re.fullmatch(r"[\w.-]+/[\w.-]+", name)) and not Path(name).exists()
-
-
-@functools.lru_cache(maxsize=1)
-def _hub_resolvable() -> bool:
-    """False when the hub's host name does not even resolve (no network): then we read the
-    local cache only, instead of letting huggingface_hub retry with back-off for ~25 s."""
-    from urllib.parse import urlparse
-
-    from huggingface_hub import constants
-
-    host = urlparse(constants.ENDPOINT).hostname
-    if not host:
-        return True
-    try:
-        socket.getaddrinfo(host, 443)
-    except OSError:
-        return False
-    return True
-
-
-def resolve_file(
-    name_or_path: str | os.PathLike,
-    filename: str,
-    *,
-    revision: str | None = None,
-    token: str | bool | None = None,
-    cache_dir: str | os.PathLike | None = None,
-    local_files_only: bool = False,
-    required: bool = True,
-) -> Path | None:
-    """Path of `filename` in a local folder or a hub repo (downloaded into the HF cache)."""
-    local = Path(name_or_path)
-    if local.is_dir():
-        candidate = local / filename
-        if candidate.is_file():
-            return candidate
-        if required:
-            raise CheckpointError(
-                f"{local} has no {filename}; is this a VideoMAE checkpoint folder?"
-            )
-        return None
-    name = str(name_or_path)
-    if not _is_hub_id(name):
-        raise CheckpointError(
-            f"{name!r} is neither an existing folder nor a hub id like 'MCG-NJU/videomae-base'"
-        )
-    try:
-        import huggingface_hub
-        from huggingface_hub import errors as hub_errors
-    except ImportError as err:  # pragma: no cover - huggingface_hub is a dependency
-        raise CheckpointError("downloading from the hub needs huggingface_hub") from err
-    if not local_files_only and not _hub_resolvable():
-        local_files_only = True
-    offline_message = (
-        f"could not fetch {filename} of {name!r} from the Hugging Face Hub and it is not in "
-        "the local cache (no network, or HF_HUB_OFFLINE=1). Without network, download the "
-        "folder elsewhere and pass its local path instead of the hub id"
-    )
-    try:
-        return Path(
-            huggingface_hub.hf_hub_download(
-                name,
-                filename,
-                revision=revision,
-                token=token,
-                cache_dir=cache_dir,
-                local_files_only=local_files_only,
-            )
-        )
-    except hub_errors.LocalEntryNotFoundError:
-        if required:
-            raise CheckpointError(offline_message) from None
-        return None
-    except hub_errors.EntryNotFoundError:  # the repo exists but lacks this file
-        if required:
-            raise CheckpointError(f"hub repo {name} has no file {filename}") from None
-        return None
-    except hub_errors.RepositoryNotFoundError:
-        raise CheckpointError(
-            f"hub repo {name!r} was not found, or is private or gated: check the id, or pass "
-            "token=... for a private repo"
-        ) from None
-    except hub_errors.RevisionNotFoundError:
-        raise CheckpointError(f"hub repo {name!r} has no revision {revision!r}") from None
-    except Exception as err:
-        remote_missing = getattr(hub_errors, "RemoteEntryNotFoundError", None)
-        if remote_missing is not None and isinstance(err, remote_missing):
-            if required:
-                raise CheckpointError(f"hub repo {name} has no file {filename}") from None
-            return None
-        raise CheckpointError(f"{offline_message} [{type(err).__name__}]") from None
 
 
 def _weight_files(name_or_path: str | os.PathLike, **hub: Any) -> list[Path]:
@@ -356,7 +200,6 @@ def load_weights(
 
 
 # --------------------------------------------------------------------------- load / save
-_HUB_KWARGS = ("revision", "token", "cache_dir", "local_files_only")
 
 
 def _resolve_dtype(value: Any, config: VideoMAEConfig) -> torch.dtype | None:
@@ -368,13 +211,7 @@ def _resolve_dtype(value: Any, config: VideoMAEConfig) -> torch.dtype | None:
             return None
     if isinstance(value, torch.dtype):
         return value
-    name = str(value).replace("torch.", "")
-    aliases = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16", "half": "float16"}
-    name = aliases.get(name, name)
-    dtype = getattr(torch, name, None)
-    if not isinstance(dtype, torch.dtype):
-        raise ValueError(f"unknown dtype {value!r}; use torch.float32, torch.bfloat16 or 'auto'")
-    return dtype
+    return parse_dtype(value)
 
 
 _LABEL_KEYS = ("num_labels", "id2label", "label2id")
@@ -417,7 +254,7 @@ def _read_weight_file(
 
 def load_pretrained(cls, name_or_path: str | os.PathLike, **kwargs: Any):
     """Implementation of `from_pretrained` (see VideoMAEPreTrainedModel.from_pretrained)."""
-    hub = {k: kwargs.pop(k) for k in _HUB_KWARGS if k in kwargs}
+    hub = {k: kwargs.pop(k) for k in HUB_KWARGS if k in kwargs}
     config = kwargs.pop("config", None)
     ignore_mismatched = kwargs.pop("ignore_mismatched_sizes", False)
     output_loading_info = kwargs.pop("output_loading_info", False)
@@ -555,11 +392,8 @@ __all__ = [
     "CONFIG_NAME",
     "CheckpointError",
     "LoadingInfo",
-    "atomic_write_bytes",
-    "atomic_write_text",
     "load_pretrained",
     "load_weights",
     "read_state_dict",
-    "resolve_file",
     "save_pretrained",
 ]

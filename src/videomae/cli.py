@@ -31,8 +31,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from videomae.runtime import DTYPE_NAMES, parse_dtype
+
 DEFAULT_MODEL = "MCG-NJU/videomae-base-finetuned-kinetics"
-DTYPE_CHOICES = ("fp32", "bf16", "fp16")
 
 # subcommands whose flags belong to another module's parser: name -> module with main(argv)
 FORWARDED = {
@@ -205,13 +206,12 @@ def run_reconstruct(args: argparse.Namespace) -> int:
 
 def run_convert(args: argparse.Namespace) -> int:
     from videomae.convert import convert_checkpoint
-    from videomae.inference import resolve_dtype
 
     out = convert_checkpoint(
         args.src,
         args.out,
         label_file=args.label_file,
-        dtype=None if args.dtype is None else resolve_dtype(args.dtype),
+        dtype=None if args.dtype is None else parse_dtype(args.dtype),
         num_frames=args.num_frames,
         image_size=args.image_size,
         num_attention_heads=args.num_heads,
@@ -322,7 +322,7 @@ def _add_runtime(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, or auto")
     p.add_argument(
         "--dtype",
-        choices=DTYPE_CHOICES,
+        choices=DTYPE_NAMES,
         default="fp32",
         help="precision: bf16 is ~2x faster on recent CPUs (autocast), fp16 for GPUs",
     )
@@ -488,9 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--decoder-num-heads", type=_positive, default=None, help="decoder heads (by width)"
     )
-    p.add_argument(
-        "--dtype", choices=DTYPE_CHOICES, default=None, help="(default: the file's dtype)"
-    )
+    p.add_argument("--dtype", choices=DTYPE_NAMES, default=None, help="(default: the file's dtype)")
     p.set_defaults(func=run_convert)
 
     defaults = _synth_defaults()

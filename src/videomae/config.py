@@ -14,6 +14,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from videomae._io import atomic_write_text
+from videomae.hub import HUB_KWARGS, resolve_file
+
 CONFIG_NAME = "config.json"
 
 # Field -> default, in transformers' order. These are the model's architecture.
@@ -289,8 +292,6 @@ class VideoMAEConfig:
             return cls.from_dict(json.load(f))
 
     def save_pretrained(self, save_directory: str | os.PathLike) -> Path:
-        from videomae.checkpoints import atomic_write_text
-
         directory = Path(save_directory)
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / CONFIG_NAME
@@ -302,13 +303,7 @@ class VideoMAEConfig:
         cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any
     ) -> VideoMAEConfig:
         """Read `config.json` from a folder, a file path, or a hub id (through huggingface_hub)."""
-        from videomae.checkpoints import resolve_file
-
-        hub_kwargs = {
-            k: kwargs.pop(k)
-            for k in ("revision", "token", "cache_dir", "local_files_only")
-            if k in kwargs
-        }
+        hub_kwargs = {k: kwargs.pop(k) for k in HUB_KWARGS if k in kwargs}
         path = Path(str(pretrained_model_name_or_path))
         if path.is_file():
             return cls.from_dict(json.loads(path.read_text(encoding="utf-8")), **kwargs)

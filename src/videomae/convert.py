@@ -22,6 +22,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from videomae.errors import CheckpointConversionError
 from videomae.modeling.embeddings import sinusoid_table
 
 __all__ = [
@@ -48,10 +49,6 @@ _ENCODER_HEADS = {384: 6, 768: 12, 1024: 16, 1280: 16, 1408: 16}
 _DECODER_HEADS = {192: 3, 384: 6, 512: 8, 640: 8}
 # Argument namespaces saved by the original `save_model` next to the weights (plain values only).
 _SAFE_GLOBALS = [argparse.Namespace]
-
-
-class CheckpointConversionError(ValueError):
-    """An original checkpoint cannot be converted faithfully (the message says why and the fix)."""
 
 
 # --------------------------------------------------------------------------------------------

@@ -23,8 +23,7 @@ from typing import Any
 
 import torch
 
-IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
-IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
+from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
 MERGE_METHODS = ("prob_mean", "logit_mean")
 
@@ -130,8 +129,8 @@ class EvalConfig:
     short_side: int | None = None
     crop_size: int | None = None
     batch_size: int = 8
-    mean: tuple[float, ...] = IMAGENET_MEAN
-    std: tuple[float, ...] = IMAGENET_STD
+    mean: tuple[float, ...] = IMAGENET_DEFAULT_MEAN
+    std: tuple[float, ...] = IMAGENET_DEFAULT_STD
     device: str | None = None
     dtype: str = "float32"
     out_dir: str | Path | None = None

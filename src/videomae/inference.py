@@ -46,12 +46,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from videomae.evaluate import IMAGENET_MEAN, IMAGENET_STD, EvalConfig, merge_views, video_views
+from videomae.evaluate import EvalConfig, merge_views, video_views
+from videomae.runtime import (
+    IMAGENET_DEFAULT_MEAN,
+    IMAGENET_DEFAULT_STD,
+    parse_dtype,
+    resolve_device,
+)
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "DTYPES",
     "Embeddings",
     "Failure",
     "Preprocessing",
@@ -65,20 +70,8 @@ __all__ = [
     "load_embeddings",
     "read_samples",
     "reconstruct_video",
-    "resolve_device",
-    "resolve_dtype",
     "save_embeddings",
 ]
-
-#: accepted ``dtype`` names -> torch dtypes
-DTYPES: dict[str, torch.dtype] = {
-    "fp32": torch.float32,
-    "float32": torch.float32,
-    "bf16": torch.bfloat16,
-    "bfloat16": torch.bfloat16,
-    "fp16": torch.float16,
-    "float16": torch.float16,
-}
 
 VideoInput = str | os.PathLike | np.ndarray | torch.Tensor
 
@@ -164,13 +157,6 @@ class Preprocessing:
 # Small helpers
 
 
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``None``/"auto" -> CUDA when available, else CPU; anything else as torch reads it."""
-    if device is None or str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
 def default_batch_size(device: torch.device | str) -> int:
     """Views per forward pass when none is given: 1 on CPU, 8 on accelerators.
 
@@ -192,18 +178,6 @@ def default_num_workers(device: torch.device | str) -> int:
     threads decode while the device computes.
     """
     return 0 if torch.device(device).type == "cpu" else 2
-
-
-def resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:
-    """``"fp32"``/``"bf16"``/``"fp16"`` (or the long names, or a torch dtype) -> torch dtype."""
-    if isinstance(dtype, torch.dtype):
-        if dtype not in DTYPES.values():
-            raise ValueError(f"dtype must be float32, bfloat16 or float16, got {dtype}")
-        return dtype
-    name = str(dtype).replace("torch.", "").lower()
-    if name not in DTYPES:
-        raise ValueError(f"dtype must be one of fp32, bf16, fp16, got {dtype!r}")
-    return DTYPES[name]
 
 
 def _square(value: Any, name: str) -> int:
@@ -252,7 +226,7 @@ def _preprocessing(
     proc = _read_preprocessor(id_or_dir)
     if proc is None:
         short, crop = image_size, image_size
-        mean, std = IMAGENET_MEAN, IMAGENET_STD
+        mean, std = IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
         source = "config.json"
     else:
         crop = int(proc.crop_size["height"]) if proc.do_center_crop else image_size
@@ -422,7 +396,7 @@ class _Runner:
         device: str | torch.device | None, dtype: str | torch.dtype, num_frames: int | None
     ) -> tuple[torch.device, torch.dtype, dict[str, Any]]:
         dev = resolve_device(device)
-        dt = resolve_dtype(dtype)
+        dt = parse_dtype(dtype)
         kwargs: dict[str, Any] = {"output_loading_info": True}
         if dt == torch.bfloat16 or (dev.type != "cpu" and dt != torch.float32):
             kwargs["torch_dtype"] = dt  # cast the weights (CPU fp16 runs under autocast instead)
@@ -967,10 +941,14 @@ def reconstruct_video(
         clip = read_frames(video, [start_frame + i * sampling_rate for i in range(t)])
     frames = clip.frames.permute(0, 3, 1, 2)  # (T, C, H, W) uint8
     frames = center_crop(resize_short_side(frames, size), size)  # (T, C, S, S)
-    pixel_values = normalize(frames, IMAGENET_MEAN, IMAGENET_STD).unsqueeze(0).to(dev)
+    pixel_values = (
+        normalize(frames, IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD).unsqueeze(0).to(dev)
+    )
     generator = torch.Generator().manual_seed(int(seed))
     mask = make_mask(mask_kind, 1, cfg.token_grid, mask_ratio, generator=generator).to(dev)
-    rows = reconstruct(model, pixel_values, mask, mean=IMAGENET_MEAN, std=IMAGENET_STD)
+    rows = reconstruct(
+        model, pixel_values, mask, mean=IMAGENET_DEFAULT_MEAN, std=IMAGENET_DEFAULT_STD
+    )
     if out_path.suffix.lower() == ".gif":
         return save_reconstruction_gif(rows, out_path, fps=fps)
     return save_reconstruction_png(rows, out_path)
@@ -1035,7 +1013,7 @@ def evaluate_checkpoint(
     """
     from videomae.evaluate import evaluate
 
-    dt = resolve_dtype(dtype)
+    dt = parse_dtype(dtype)
     clf = VideoClassifier.from_pretrained(
         id_or_dir,
         device=device,

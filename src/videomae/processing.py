@@ -32,13 +32,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from videomae.runtime import (
+    IMAGENET_STANDARD_MEAN,
+    IMAGENET_STANDARD_STD,
+)
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "IMAGENET_DEFAULT_MEAN",
-    "IMAGENET_DEFAULT_STD",
-    "IMAGENET_STANDARD_MEAN",
-    "IMAGENET_STANDARD_STD",
     "PROCESSOR_CONFIG_NAME",
     "BatchFeature",
     "VideoMAEImageProcessor",
@@ -51,10 +52,6 @@ __all__ = [
 ]
 
 PROCESSOR_CONFIG_NAME = "preprocessor_config.json"
-IMAGENET_STANDARD_MEAN = (0.5, 0.5, 0.5)
-IMAGENET_STANDARD_STD = (0.5, 0.5, 0.5)
-IMAGENET_DEFAULT_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_DEFAULT_STD = (0.229, 0.224, 0.225)
 
 # PIL resampling filter ids (PIL.Image.Resampling values)
 PIL_NEAREST, PIL_LANCZOS, PIL_BILINEAR, PIL_BICUBIC, PIL_BOX, PIL_HAMMING = 0, 1, 2, 3, 4, 5

@@ -46,6 +46,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from videomae.errors import VideoDecodeError
+
 try:  # PyAV is the `video` extra: `pip install videomae[video]`
     import av
 except ImportError:  # pragma: no cover - exercised only without the extra
@@ -76,15 +78,6 @@ _SEEK_GAP_SECONDS = 10.0
 _MAP_CACHE_SIZE = 256
 _MAP_CACHE: OrderedDict[tuple[str, int, int], _FrameMap] = OrderedDict()
 _MAP_LOCK = threading.Lock()  # decoding may run in background threads
-
-
-class VideoDecodeError(RuntimeError):
-    """A video file could not be read. ``path`` and ``cause`` are kept as attributes."""
-
-    def __init__(self, path: PathLike, cause: str) -> None:
-        self.path = os.fspath(path)
-        self.cause = cause
-        super().__init__(f"cannot read video {self.path!r}: {cause}")
 
 
 @dataclass(frozen=True)

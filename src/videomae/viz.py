@@ -17,14 +17,12 @@ from typing import Any
 import torch
 
 from videomae.masking import patchify, unpatchify
-
-IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
-IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
+from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
 # The pre-training model builds its non-norm-pix target as ``pixel_values * std + mean`` with these
 # fixed ImageNet statistics (transformers' VideoMAEForPreTraining does the same, 3 channels only).
-MODEL_TARGET_MEAN = IMAGENET_MEAN
-MODEL_TARGET_STD = IMAGENET_STD
+MODEL_TARGET_MEAN = IMAGENET_DEFAULT_MEAN
+MODEL_TARGET_STD = IMAGENET_DEFAULT_STD
 
 ROW_KINDS: tuple[str, ...] = (
     "original",
@@ -91,8 +89,8 @@ def reconstruct(
     pixel_values: torch.Tensor,
     bool_masked_pos: torch.Tensor,
     *,
-    mean: Sequence[float] | torch.Tensor = IMAGENET_MEAN,
-    std: Sequence[float] | torch.Tensor = IMAGENET_STD,
+    mean: Sequence[float] | torch.Tensor = IMAGENET_DEFAULT_MEAN,
+    std: Sequence[float] | torch.Tensor = IMAGENET_DEFAULT_STD,
 ) -> ReconstructionRows:
     """Run a pre-training model on one clip and return displayable rows.
 

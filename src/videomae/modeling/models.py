@@ -24,9 +24,7 @@ from videomae.modeling.outputs import (
     ImageClassifierOutput,
     VideoMAEForPreTrainingOutput,
 )
-
-IMAGENET_DEFAULT_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_DEFAULT_STD = (0.229, 0.224, 0.225)
+from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
 
 # --------------------------------------------------------------------------- input checks

@@ -16,13 +16,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from videomae.checkpoints import atomic_write, atomic_write_text, remove_stale_temp_files
+from videomae._io import atomic_write
 
-__all__ = [
-    "atomic_save",
-    "atomic_write_text",
-    "remove_stale_temp_files",
-]
+__all__ = ["atomic_save"]
 
 CHECKPOINT_PATTERN = re.compile(r"^checkpoint-(\d{8})\.pt$")
 

@@ -32,12 +32,12 @@ import torch
 from torch.utils.data import DataLoader, Dataset, get_worker_info
 from torch.utils.data._utils.collate import default_collate
 
+from videomae._io import atomic_write_text, remove_stale_temp_files
+from videomae.runtime import DTYPE_NAMES
 from videomae.train import distributed as D
 from videomae.train.checkpointing import (
-    atomic_write_text,
     latest_checkpoint,
     load_training_state,
-    remove_stale_temp_files,
     rng_state,
     save_training_state,
     set_rng_state,
@@ -46,7 +46,7 @@ from videomae.train.checkpointing import (
 StepFn = Callable[[torch.nn.Module, Any], "torch.Tensor | tuple[torch.Tensor, Mapping[str, Any]]"]
 EvalFn = Callable[[torch.nn.Module, int], Mapping[str, float]]
 
-PRECISIONS = ("fp32", "bf16", "fp16")
+PRECISIONS = DTYPE_NAMES
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from videomae.checkpoints import atomic_write_text
+from videomae._io import atomic_write_text
 from videomae.train import distributed as D
 from videomae.train.loop import TrainLoopConfig, TrainResult, add_dataclass_args
 

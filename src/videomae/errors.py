@@ -1,0 +1,48 @@
+"""The package's exception types: one small hierarchy, so callers can catch ours apart.
+
+Each also derives from the built-in type that code written against earlier versions caught
+(``ValueError``, ``OSError``, ``RuntimeError``), so ``except ValueError`` keeps working. Messages
+name what was expected, what was got, the file when there is one, and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = [
+    "CheckpointConversionError",
+    "CheckpointError",
+    "ConfigError",
+    "InputError",
+    "VideoDecodeError",
+    "VideoMAEError",
+]
+
+
+class VideoMAEError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class InputError(VideoMAEError, ValueError):
+    """An argument, flag, list file or tensor the caller passed is not usable."""
+
+
+class ConfigError(VideoMAEError, ValueError):
+    """A model or run configuration holds a value that cannot work."""
+
+
+class CheckpointError(VideoMAEError, OSError):
+    """A checkpoint could not be found, downloaded, read or matched to the model."""
+
+
+class CheckpointConversionError(VideoMAEError, ValueError):
+    """An original-release checkpoint does not match any layout the converter knows."""
+
+
+class VideoDecodeError(VideoMAEError, RuntimeError):
+    """A video file could not be read. ``path`` and ``cause`` are kept as attributes."""
+
+    def __init__(self, path: str | os.PathLike, cause: str) -> None:
+        self.path = os.fspath(path)
+        self.cause = cause
+        super().__init__(f"cannot read video {self.path!r}: {cause}")
