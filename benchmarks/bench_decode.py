@@ -1,4 +1,4 @@
-"""Benchmark: decoding one training clip, ours (``videomae.video.read_clip``) vs plain PyAV.
+"""Benchmark: decoding one training clip, ours (``videomae.video.decode.read_clip``) vs plain PyAV.
 
 The plain-PyAV path is the loop the transformers docs show: open the file, decode, and call
 ``frame.to_ndarray(format="rgb24")`` on each wanted frame. Two cases:
@@ -36,7 +36,8 @@ from common import (
 )
 
 from videomae.data.synthetic import make_dataset
-from videomae.video import dense_indices, probe, read_clip
+from videomae.video.decode import probe, read_clip
+from videomae.video.sampling import dense_indices
 
 
 def pyav_clip(path: str, indices: list[int]) -> np.ndarray:
@@ -64,7 +65,7 @@ def e2e_clip(folder: Path) -> str:
     cached = sorted(CACHE_DIR.glob("e2e_*/*.mp4"))  # the end-to-end benchmark's files
     if cached:
         return str(cached[0])
-    from videomae.video import write_video
+    from videomae.video.write import write_video
 
     rng = np.random.default_rng(0)
     base = rng.integers(0, 256, (1, 480, 640, 3), dtype=np.uint8)

@@ -3,7 +3,7 @@
 Input: 8 generated 10-second 480p (854x480, 30 fps) H.264 mp4 files with moving textured
 content (a panning multi-scale noise texture, textured objects moving across it, light per-frame
 noise), so the encoder cannot compress them trivially. They are written once with
-``videomae.video.write_video`` under ``benchmarks/.cache/`` and reused (the folder is ignored
+``videomae.video.write.write_video`` under ``benchmarks/.cache/`` and reused (the folder is ignored
 by git). Model: a base-size classifier (16x224x224) with random weights and 400 labels, saved
 by transformers with a ``preprocessor_config.json`` (transformers' defaults: short side 224,
 centre crop 224, ImageNet mean/std) to a temporary folder; both paths load that folder.
@@ -119,7 +119,7 @@ def ensure_videos(
 
     ``gop``: keyframe interval in frames; None keeps the encoder's default (x264: 250).
     """
-    from videomae.video import write_video
+    from videomae.video.write import write_video
 
     params = {"num": num, "seconds": seconds, "fps": fps, "h": height, "w": width, "seed": seed}
     params["renderer"] = RENDERER_VERSION  # bump when render_video changes
@@ -204,7 +204,7 @@ def read_frames_docs_style(container: Any, indices: list[int]) -> np.ndarray:
 
 
 def docs_indices(num_video_frames: int) -> list[int]:
-    from videomae.video import dense_indices
+    from videomae.video.sampling import dense_indices
 
     return dense_indices(num_video_frames, NUM_FRAMES, SAMPLING_RATE, clip_idx=0).tolist()
 

@@ -17,7 +17,7 @@ from PIL import Image
 from videomae import VideoMAEConfig, VideoMAEForPreTraining, VideoMAEForVideoClassification
 from videomae.cli import CLIError, _optional, build_parser, main
 from videomae.inference import load_embeddings
-from videomae.video import write_video
+from videomae.video.write import write_video
 from videomae.viz import ROW_KINDS, grid_size
 
 LABELS = ["walk", "run", "jump"]

@@ -21,7 +21,7 @@ from videomae.data.datasets import (
 from videomae.train.loop import collate_samples
 
 pytest.importorskip("av")
-from videomae.video import write_video  # noqa: E402
+from videomae.video.write import write_video  # noqa: E402
 
 
 def _video(path: Path, seed: int, frames: int = 12, h: int = 36, w: int = 44) -> Path:
@@ -156,7 +156,7 @@ def test_classification_train_and_val(videos: Path) -> None:
 
 
 def test_decoded_video_cache_gives_the_same_items(videos: Path, monkeypatch) -> None:
-    import videomae.video as V
+    import videomae.video.decode as V
 
     samples = [Sample(str(p), i % 2, i + 1) for i, p in enumerate(sorted(videos.glob("*/*.mp4")))]
     kw = dict(num_frames=4, sampling_rate=2, input_size=32, patch_size=8, short_side=32)

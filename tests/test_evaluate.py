@@ -131,7 +131,7 @@ class CountingModel(torch.nn.Module):
 
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory) -> list[tuple[str, int]]:
-    from videomae.video import write_video
+    from videomae.video.write import write_video
 
     root = tmp_path_factory.mktemp("videos")
     g = torch.Generator().manual_seed(0)

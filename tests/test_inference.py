@@ -12,6 +12,7 @@ from conftest import tiny_kwargs
 
 from videomae import VideoMAEConfig, VideoMAEForPreTraining, VideoMAEForVideoClassification
 from videomae.checkpoints import CheckpointError
+from videomae.errors import VideoDecodeError
 from videomae.evaluate import EvalConfig, video_views
 from videomae.inference import (
     Preprocessing,
@@ -25,7 +26,7 @@ from videomae.inference import (
 )
 from videomae.processing import normalize
 from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
-from videomae.video import VideoDecodeError, write_video
+from videomae.video.write import write_video
 
 LABELS = ["walk", "run", "jump", "swim", "climb"]
 

@@ -363,9 +363,9 @@ def test_video_processor_decodes_paths(monkeypatch, tmp_path):
         calls.append((str(path), num_frames, kwargs))
         return types.SimpleNamespace(frames=frames[:num_frames])
 
-    fake = types.ModuleType("videomae.video")
+    fake = types.ModuleType("videomae.video.decode")
     fake.read_clip = read_clip
-    monkeypatch.setitem(sys.modules, "videomae.video", fake)
+    monkeypatch.setitem(sys.modules, "videomae.video.decode", fake)
     proc = VideoMAEVideoProcessor(size=32, crop_size=32)
     out = proc(
         [tmp_path / "a.mp4", str(tmp_path / "b.mp4")], num_frames=4, clip_kwargs={"clip_idx": 1}

@@ -13,7 +13,7 @@ from videomae import VideoMAEConfig, VideoMAEForPreTraining
 from videomae.train.finetune import FinetuneConfig, build_model, finetune, main
 
 pytest.importorskip("av")
-from videomae.video import write_video  # noqa: E402
+from videomae.video.write import write_video  # noqa: E402
 
 TINY = {
     "hidden_size": 32,

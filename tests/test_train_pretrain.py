@@ -13,7 +13,7 @@ import torch
 from videomae.train.pretrain import PretrainConfig, build_parser, main, pretrain
 
 pytest.importorskip("av")
-from videomae.video import write_video  # noqa: E402
+from videomae.video.write import write_video  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -534,7 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     from videomae.checkpoints import CheckpointError
-    from videomae.video import VideoDecodeError
+    from videomae.errors import VideoDecodeError
 
     return (CLIError, CheckpointError, VideoDecodeError, OSError, ValueError)
 

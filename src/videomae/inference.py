@@ -270,7 +270,7 @@ def frames_views(frames: np.ndarray | torch.Tensor, pre: Preprocessing) -> torch
     Exactly ``num_frames`` frames are taken as an already sampled clip and used as given.
     """
     from videomae.processing import normalize, resize_short_side, spatial_crops
-    from videomae.video import clip_indices
+    from videomae.video.sampling import clip_indices
 
     x = torch.from_numpy(np.ascontiguousarray(frames)) if isinstance(frames, np.ndarray) else frames
     if not isinstance(x, torch.Tensor):
@@ -316,7 +316,7 @@ def frames_views(frames: np.ndarray | torch.Tensor, pre: Preprocessing) -> torch
 
 
 def _describe_error(exc: BaseException) -> str:
-    from videomae.video import VideoDecodeError
+    from videomae.errors import VideoDecodeError
 
     if isinstance(exc, VideoDecodeError):
         return exc.cause
@@ -910,7 +910,7 @@ def reconstruct_video(
     from videomae.masking import make_mask
     from videomae.modeling.models import VideoMAEForPreTraining
     from videomae.processing import center_crop, normalize, resize_short_side
-    from videomae.video import read_clip, read_frames
+    from videomae.video.decode import read_clip, read_frames
     from videomae.viz import reconstruct, save_reconstruction_gif, save_reconstruction_png
 
     out_path = Path(out)

@@ -931,7 +931,7 @@ class VideoMAEVideoProcessor(_ProcessorBase):
         """Input -> list of single videos (4-D arrays/tensors or lists of frames)."""
 
         def decode(path: str | os.PathLike) -> torch.Tensor:
-            from videomae.video import read_clip  # lazy: PyAV is an optional extra
+            from videomae.video.decode import read_clip  # lazy: PyAV is an optional extra
 
             return read_clip(path, num_frames=num_frames, **dict(clip_kwargs or {})).frames
 

@@ -224,7 +224,8 @@ class _VideoDataset(Dataset):
         small clips read many times, where opening and decoding a file costs more than the
         training step (the demo). Videos above a quarter of the budget are decoded per clip.
         """
-        from videomae.video import one_clip_indices, read_clip, read_small_video
+        from videomae.video.decode import read_clip, read_small_video
+        from videomae.video.sampling import one_clip_indices
 
         kw = dict(strategy=strategy, sampling_rate=sampling_rate, train=train, rng=rng)
         if self.cache_mb <= 0 or path in self._too_big:
@@ -257,7 +258,7 @@ class _VideoDataset(Dataset):
 
     def getitem_seeded(self, index: int, seed: int) -> Any:
         """The sample at ``index`` (or the next good one), all randomness drawn from ``seed``."""
-        from videomae.video import VideoDecodeError
+        from videomae.errors import VideoDecodeError
 
         skipped: list[dict[str, Any]] = []
         n = len(self.samples)

@@ -318,7 +318,7 @@ def _write_one(job: tuple) -> None:
     path, action, num_frames, size, fps, seed, split, index, lossless, style = job
     import av
 
-    from videomae.video import write_video
+    from videomae.video.write import write_video
 
     frames = render_clip(action, num_frames, size, _clip_rng(seed, split, index), **style)
     if lossless and "libx264" in av.codecs_available:

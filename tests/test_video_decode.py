@@ -1,8 +1,8 @@
-"""Tests for videomae.video: samplers, PyAV decoding edge cases, seeking, writing.
+"""Tests for videomae.video.decode: PyAV decoding edge cases, seeking, rotation, failures.
 
 Every video is written by the tests (64x48, <= 60 frames). Frame ``i`` shows ``i`` in binary as
 8 vertical stripes (white = bit set), which survives lossy codecs, so a decoded frame tells
-which frame it is.
+which frame it is (tests/_video_frames.py).
 """
 
 from __future__ import annotations
@@ -17,44 +17,15 @@ import torch
 
 av = pytest.importorskip("av")
 
-from videomae import video as V  # noqa: E402
-from videomae.video import (  # noqa: E402
-    Clip,
-    VideoDecodeError,
-    clip_indices,
-    dense_indices,
-    probe,
-    read_clip,
-    read_clips,
-    read_frames,
-    uniform_indices,
-    write_video,
-)
+from _video_frames import H, N, W, coded_frames, frame_ids  # noqa: E402
 
-H, W, N = 48, 64, 60
-
-
-def coded_frames(n: int = N, h: int = H, w: int = W) -> np.ndarray:
-    """(n, h, w, 3) uint8: frame i shows the bits of i as 8 stripes, LSB left."""
-    out = np.zeros((n, h, w, 3), np.uint8)
-    sw = w // 8
-    for i in range(n):
-        for b in range(8):
-            if (i >> b) & 1:
-                out[i, :, b * sw : (b + 1) * sw] = 255
-    return out
-
-
-def frame_ids(frames: torch.Tensor) -> list[int]:
-    """Read the index back from decoded (T, H, W, 3) frames."""
-    x = frames.float().mean(dim=-1)  # (T, H, W)
-    t, h, w = x.shape
-    sw = w // 8
-    ids = []
-    for k in range(t):
-        bits = [x[k, 4:-4, b * sw + 2 : (b + 1) * sw - 2].mean() > 128 for b in range(8)]
-        ids.append(sum(1 << b for b, on in enumerate(bits) if on))
-    return ids
+from videomae.errors import VideoDecodeError  # noqa: E402
+from videomae.video import decode as V  # noqa: E402
+from videomae.video import decoder as D  # noqa: E402
+from videomae.video.decode import Clip, probe, read_clip, read_clips, read_frames  # noqa: E402
+from videomae.video.framemap import FRAME_MAP_CACHE, FrameMap  # noqa: E402
+from videomae.video.sampling import clip_indices, dense_indices, uniform_indices  # noqa: E402
+from videomae.video.write import write_video  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -76,89 +47,6 @@ def vids(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     paths["short"] = str(d / "short.mp4")
     write_video(paths["short"], fr[:10], fps=25)
     return paths
-
-
-# ------------------------------------------------------------------------------------------
-# samplers
-# ------------------------------------------------------------------------------------------
-
-
-def test_dense_indices_length_bounds_and_stride() -> None:
-    rng = np.random.default_rng(0)
-    for _ in range(50):
-        idx = dense_indices(300, 16, 4, rng=rng)
-        assert idx.shape == (16,) and idx.dtype == np.int64
-        assert idx.min() >= 0 and idx.max() <= 299
-        assert np.all(np.diff(idx) == 4)
-
-
-def test_dense_indices_evenly_spaced_clips_cover_the_video() -> None:
-    starts = [dense_indices(200, 8, 4, clip_idx=k, num_clips=5)[0] for k in range(5)]
-    assert starts[0] == 0
-    assert dense_indices(200, 8, 4, clip_idx=4, num_clips=5)[-1] == 200 - 4  # window ends at end
-    assert np.ptp(np.diff(starts)) <= 1  # equal spacing up to rounding
-    single = dense_indices(200, 8, 4, clip_idx=0, num_clips=1)
-    assert single[0] == (200 - 32) // 2  # one clip is centred
-
-
-def test_dense_indices_short_video_repeats_last_frame() -> None:
-    idx = dense_indices(10, 8, 4, clip_idx=0)
-    assert idx.tolist() == [0, 4, 8, 9, 9, 9, 9, 9]
-    idx = dense_indices(10, 8, 4, rng=np.random.default_rng(1))
-    assert idx[0] == 0 and idx.max() == 9
-
-
-def test_dense_indices_seeded_rng_is_deterministic() -> None:
-    a = [dense_indices(500, 16, 2, rng=np.random.default_rng(7)) for _ in range(2)]
-    assert np.array_equal(a[0], a[1])
-    many = {int(dense_indices(500, 16, 2, rng=np.random.default_rng(s))[0]) for s in range(20)}
-    assert len(many) > 5  # actually random across seeds
-
-
-def test_uniform_indices_train_one_per_segment() -> None:
-    rng = np.random.default_rng(0)
-    for _ in range(50):
-        idx = uniform_indices(100, 8, train=True, rng=rng)
-        seg = 100 // 8
-        assert idx.shape == (8,)
-        assert all(k * seg <= i < (k + 1) * seg for k, i in enumerate(idx))
-    a = uniform_indices(100, 8, train=True, rng=np.random.default_rng(3))
-    b = uniform_indices(100, 8, train=True, rng=np.random.default_rng(3))
-    assert np.array_equal(a, b)
-
-
-def test_uniform_indices_eval_middle_and_two_clip_shift() -> None:
-    assert uniform_indices(80, 8).tolist() == [5, 15, 25, 35, 45, 55, 65, 75]
-    starts = uniform_indices(80, 8, clip_idx=0, num_clips=2)
-    middles = uniform_indices(80, 8, clip_idx=1, num_clips=2)
-    assert starts.tolist() == list(range(0, 80, 10))
-    assert middles.tolist() == [5, 15, 25, 35, 45, 55, 65, 75]
-
-
-def test_uniform_indices_short_video() -> None:
-    for train in (False, True):
-        idx = uniform_indices(5, 8, train=train, rng=np.random.default_rng(0))
-        assert idx.shape == (8,) and idx.max() <= 4 and np.all(np.diff(idx) >= 0)
-        assert set(idx.tolist()) <= set(range(5))
-
-
-def test_clip_indices_strategies_and_errors() -> None:
-    clips = clip_indices(120, 8, strategy="dense", sampling_rate=2, num_clips=3)
-    assert len(clips) == 3 and all(c.shape == (8,) for c in clips)
-    assert clips[0][0] < clips[1][0] < clips[2][0]
-    u = clip_indices(120, 8, strategy="uniform", num_clips=2)
-    assert [c.tolist() for c in u] == [
-        uniform_indices(120, 8, clip_idx=k, num_clips=2).tolist() for k in range(2)
-    ]
-    t1 = clip_indices(120, 8, num_clips=2, train=True, rng=np.random.default_rng(5))
-    t2 = clip_indices(120, 8, num_clips=2, train=True, rng=np.random.default_rng(5))
-    assert all(np.array_equal(a, b) for a, b in zip(t1, t2))
-    with pytest.raises(ValueError, match="strategy"):
-        clip_indices(120, 8, strategy="nope")
-    with pytest.raises(ValueError, match="num_video_frames"):
-        dense_indices(0, 8, 2, clip_idx=0)
-    with pytest.raises(ValueError, match="clip_idx"):
-        dense_indices(100, 8, 2, clip_idx=3, num_clips=3)
 
 
 # ------------------------------------------------------------------------------------------
@@ -209,15 +97,15 @@ def test_short_video_repeats_last_frame(vids: dict[str, str]) -> None:
 def test_wrong_metadata_count_clamps_to_what_decodes(
     vids: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = V._frame_map
+    real = FRAME_MAP_CACHE.get
 
     def inflated(container, stream, path):  # metadata claims 100 frames, 60 decode
         m = real(container, stream, path)
-        return V._FrameMap(
+        return FrameMap(
             num_frames=100, time_base=m.time_base, origin=m.origin, step=m.step, table=m.table
         )
 
-    monkeypatch.setattr(V, "_frame_map", inflated)
+    monkeypatch.setattr(FRAME_MAP_CACHE, "get", inflated)
     clip = read_clip(vids["mp4"], 4, sampling_rate=20, clip_idx=0)
     assert clip.indices == [10, 30, 50, 59]
     assert frame_ids(clip.frames) == [10, 30, 50, 59]
@@ -252,11 +140,11 @@ def test_seek_backs_off_when_it_lands_after_the_target(
 ) -> None:
     """An inexact index (seek lands past the wanted frame) must still give the right frame."""
 
-    class Skewed(V._FrameMap):
+    class Skewed(FrameMap):
         def pts_of(self, i: int) -> int:  # claims frame i sits 12 frames later
             return super().pts_of(min(i + 12, self.num_frames - 1))
 
-    real = V._frame_map
+    real = FRAME_MAP_CACHE.get
 
     def skewed(container, stream, path):
         m = real(container, stream, path)
@@ -268,7 +156,7 @@ def test_seek_backs_off_when_it_lands_after_the_target(
             table=m.table,
         )
 
-    monkeypatch.setattr(V, "_frame_map", skewed)
+    monkeypatch.setattr(FRAME_MAP_CACHE, "get", skewed)
     for want in ([30], [30, 31, 45], [3]):
         assert frame_ids(read_frames(vids["gop"], want).frames) == want
 
@@ -276,7 +164,7 @@ def test_seek_backs_off_when_it_lands_after_the_target(
 def test_forward_seeks_between_distant_frames(
     vids: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(V, "_SEEK_GAP_SECONDS", 0.2)  # gap of 8 frames at 25 fps
+    monkeypatch.setattr(D, "_SEEK_GAP_SECONDS", 0.2)  # gap of 8 frames at 25 fps
     want = [2, 3, 33, 55]
     clip = read_frames(vids["gop"], want)
     assert frame_ids(clip.frames) == want
@@ -329,38 +217,6 @@ def test_rotated_video_is_upright(tmp_path, rotation: int) -> None:
     # counter-clockwise display rotation moves the top-left corner to:
     corner = {90: f[-8:, :8], 180: f[-8:, -8:], 270: f[:8, -8:]}[rotation]
     assert corner.mean() > 200 and f[:8, :8].mean() < 50
-
-
-def test_write_video_pads_odd_sizes_and_checks_input(tmp_path) -> None:
-    p = str(tmp_path / "odd.mp4")
-    write_video(p, torch.from_numpy(coded_frames(4, 47, 63)), fps=10)
-    info = probe(p)
-    assert (info.width, info.height) == (64, 48)
-    with pytest.raises(ValueError, match="uint8"):
-        write_video(str(tmp_path / "f.mp4"), np.zeros((2, 8, 8, 3), np.float32))
-    with pytest.raises(ValueError, match="extension"):
-        write_video(str(tmp_path / "f.xyz"), np.zeros((2, 8, 8, 3), np.uint8))
-
-
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = ((a.astype(np.float64) - b.astype(np.float64)) ** 2).mean()
-    return float(10 * np.log10(255.0**2 / max(mse, 1e-12)))
-
-
-def test_write_video_yuv444_keeps_colour_detail(tmp_path) -> None:
-    # one-pixel colour checks: yuv420p averages colour over 2x2 blocks, yuv444p keeps it
-    rng = np.random.default_rng(0)
-    frames = rng.integers(0, 256, (4, 16, 16, 3), dtype=np.uint8)
-    lossy, exact = str(tmp_path / "420.mp4"), str(tmp_path / "444.mp4")
-    write_video(lossy, frames, fps=8)
-    write_video(exact, frames, fps=8, pix_fmt="yuv444p", options={"qp": "0"})
-    got_lossy = read_frames(lossy, range(4)).frames.numpy()
-    got_exact = read_frames(exact, range(4)).frames.numpy()
-    assert _psnr(got_exact, frames) > 40 > _psnr(got_lossy, frames) + 10
-    with pytest.raises(ValueError, match="pix_fmt must be one of"):
-        write_video(str(tmp_path / "x.mp4"), frames, pix_fmt="rgb24")
-    with pytest.raises(ValueError, match="needs one of the codecs"):
-        write_video(str(tmp_path / "x.avi"), frames, pix_fmt="yuv444p")
 
 
 def test_shared_colour_converter_gives_pyav_pixels(tmp_path) -> None:
