@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover - Windows
 import numpy as np
 import torch
 
-from videomae.processing import VideoMAEVideoProcessor
+from videomae.processing.video_processor import VideoMAEVideoProcessor
 
 RESULTS = Path(__file__).resolve().parent / "results" / "preprocess.jsonl"
 

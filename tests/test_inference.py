@@ -24,7 +24,7 @@ from videomae.inference import (
     load_embeddings,
     save_embeddings,
 )
-from videomae.processing import normalize
+from videomae.processing.ops import normalize
 from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from videomae.video.write import write_video
 

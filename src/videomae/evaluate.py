@@ -186,7 +186,7 @@ def video_views(path: str | Path, cfg: EvalConfig, num_frames: int, crop_size: i
 
     Views are ordered clip-major (all crops of clip 0, then clip 1, ...).
     """
-    from videomae.processing import normalize, resize_short_side, spatial_crops
+    from videomae.processing.ops import normalize, resize_short_side, spatial_crops
     from videomae.video.decode import read_clips
 
     clips = read_clips(

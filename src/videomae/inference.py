@@ -190,7 +190,8 @@ def _square(value: Any, name: str) -> int:
 
 def _read_preprocessor(id_or_dir: str | os.PathLike) -> Any | None:
     """The checkpoint's ``preprocessor_config.json`` as a processor, or None when it has none."""
-    from videomae.processing import PROCESSOR_CONFIG_NAME, VideoMAEImageProcessor
+    from videomae.processing.config import PROCESSOR_CONFIG_NAME
+    from videomae.processing.image_processor import VideoMAEImageProcessor
 
     path = Path(id_or_dir)
     if path.is_dir():
@@ -269,7 +270,7 @@ def frames_views(frames: np.ndarray | torch.Tensor, pre: Preprocessing) -> torch
     last frame), short side resized, ``crops`` crops, normalised. Views are clip-major.
     Exactly ``num_frames`` frames are taken as an already sampled clip and used as given.
     """
-    from videomae.processing import normalize, resize_short_side, spatial_crops
+    from videomae.processing.ops import normalize, resize_short_side, spatial_crops
     from videomae.video.sampling import clip_indices
 
     x = torch.from_numpy(np.ascontiguousarray(frames)) if isinstance(frames, np.ndarray) else frames
@@ -909,7 +910,7 @@ def reconstruct_video(
     from videomae.checkpoints import CheckpointError
     from videomae.masking import make_mask
     from videomae.modeling.models import VideoMAEForPreTraining
-    from videomae.processing import center_crop, normalize, resize_short_side
+    from videomae.processing.ops import center_crop, normalize, resize_short_side
     from videomae.video.decode import read_clip, read_frames
     from videomae.viz import reconstruct, save_reconstruction_gif, save_reconstruction_png
 

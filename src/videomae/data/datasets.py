@@ -361,7 +361,7 @@ class VideoPretrainDataset(_VideoDataset):
         self, sample: Sample, index: int, tgen: torch.Generator, ngen: np.random.Generator
     ) -> Any:
         from videomae.data.transforms import horizontal_flip, multi_scale_crop
-        from videomae.processing import normalize, resize_short_side
+        from videomae.processing.ops import normalize, resize_short_side
 
         clip = self._read_clip(
             sample.path,
@@ -442,7 +442,7 @@ class VideoClassificationDataset(_VideoDataset):
     def _load(
         self, sample: Sample, index: int, tgen: torch.Generator, ngen: np.random.Generator
     ) -> Any:
-        from videomae.processing import center_crop, normalize, resize_short_side
+        from videomae.processing.ops import center_crop, normalize, resize_short_side
 
         clip = self._read_clip(
             sample.path,
