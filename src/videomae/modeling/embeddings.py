@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from videomae.masking import patchify
+from videomae.modeling.patches import patchify
 
 
 @functools.lru_cache(maxsize=32)
