@@ -260,7 +260,7 @@ def test_missing_optional_module_is_a_clear_error() -> None:
 
 
 def test_convert_then_classify(assets, tmp_path, capsys) -> None:
-    from test_convert import make_original
+    from test_checkpoints_convert import make_original
 
     src = tmp_path / "ft.pth"
     torch.save({"model": make_original("mean", labels=3)}, src)

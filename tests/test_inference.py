@@ -11,8 +11,7 @@ import torch
 from conftest import tiny_kwargs
 
 from videomae import VideoMAEConfig, VideoMAEForPreTraining, VideoMAEForVideoClassification
-from videomae.checkpoints import CheckpointError
-from videomae.errors import VideoDecodeError
+from videomae.errors import CheckpointError, VideoDecodeError
 from videomae.evaluate import EvalConfig, video_views
 from videomae.inference import (
     Preprocessing,

@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from videomae import viz
-from videomae.masking import normalize_patches, patchify
+from videomae.modeling.patches import normalize_patches, patchify
 
 IMNET_MEAN = torch.tensor([0.485, 0.456, 0.406])
 IMNET_STD = torch.tensor([0.229, 0.224, 0.225])

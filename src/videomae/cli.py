@@ -205,7 +205,7 @@ def run_reconstruct(args: argparse.Namespace) -> int:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    from videomae.convert import convert_checkpoint
+    from videomae.checkpoints.convert import convert_checkpoint
 
     out = convert_checkpoint(
         args.src,
@@ -533,8 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    from videomae.checkpoints import CheckpointError
-    from videomae.errors import VideoDecodeError
+    from videomae.errors import CheckpointError, VideoDecodeError
 
     return (CLIError, CheckpointError, VideoDecodeError, OSError, ValueError)
 

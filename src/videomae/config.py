@@ -115,12 +115,32 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def _pair(value: int | list[int] | tuple[int, int]) -> tuple[int, int]:
+def size_pair(value: int | list[int] | tuple[int, int]) -> tuple[int, int]:
+    """(height, width) of an image or patch size given as an int or a pair."""
     if isinstance(value, (list, tuple)):
         if len(value) != 2:
             raise ValueError(f"expected an int or (height, width), got {value!r}")
         return int(value[0]), int(value[1])
     return int(value), int(value)
+
+
+def _rename_old_keys(kwargs: dict[str, Any]) -> None:
+    """transformers 4.x names -> 5.x names, in place; the new name wins when both are given."""
+    old_qkv = kwargs.pop("qkv_bias", None)
+    if old_qkv is not None and "qv_bias" not in kwargs:
+        kwargs["qv_bias"] = old_qkv
+    old_dtype = kwargs.pop("torch_dtype", None)  # 5.x writes "dtype", 4.x "torch_dtype"
+    if old_dtype is not None and "dtype" not in kwargs:
+        kwargs["dtype"] = old_dtype
+
+
+def _attn_implementation(kwargs: dict[str, Any]) -> str:
+    """The attention kernel named in `kwargs` (either spelling, popped), 'sdpa' by default."""
+    attn = kwargs.pop("attn_implementation", None) or kwargs.pop("_attn_implementation", None)
+    name = attn or "sdpa"
+    if name not in ATTN_IMPLEMENTATIONS:
+        raise ValueError(f"attn_implementation must be one of {ATTN_IMPLEMENTATIONS}, got {name!r}")
+    return name
 
 
 class VideoMAEConfig:
@@ -133,31 +153,32 @@ class VideoMAEConfig:
     model_type = "videomae"
 
     def __init__(self, **kwargs: Any) -> None:
-        # transformers 4.x name for qv_bias; the new name wins when both are given.
-        old_qkv = kwargs.pop("qkv_bias", None)
-        if old_qkv is not None and "qv_bias" not in kwargs:
-            kwargs["qv_bias"] = old_qkv
-        # dtype: 5.x writes "dtype", 4.x "torch_dtype".
-        old_dtype = kwargs.pop("torch_dtype", None)
-        if old_dtype is not None and "dtype" not in kwargs:
-            kwargs["dtype"] = old_dtype
-
+        _rename_old_keys(kwargs)
         for name, default in _DEFAULTS.items():
             setattr(self, name, copy.deepcopy(kwargs.pop(name, default)))
         for name, default in _COMMON_DEFAULTS.items():
             setattr(self, name, kwargs.pop(name, default))
+        self._attn_implementation = _attn_implementation(kwargs)
+        self._set_labels(
+            kwargs.pop("id2label", None),
+            kwargs.pop("label2id", None),
+            kwargs.pop("num_labels", None),
+        )
+        self.return_dict = kwargs.pop("return_dict", True)
+        self.output_hidden_states = kwargs.pop("output_hidden_states", False)
+        self.output_attentions = kwargs.pop("output_attentions", False)
+        kwargs.pop("model_type", None)
+        kwargs.pop("transformers_version", None)
+        # everything else (dtype, custom keys) is kept verbatim
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+        self._extra_keys = sorted(kwargs)
+        self.validate()
 
-        attn = kwargs.pop("attn_implementation", None) or kwargs.pop("_attn_implementation", None)
-        self._attn_implementation = attn or "sdpa"
-        if self._attn_implementation not in ATTN_IMPLEMENTATIONS:
-            raise ValueError(
-                f"attn_implementation must be one of {ATTN_IMPLEMENTATIONS}, "
-                f"got {self._attn_implementation!r}"
-            )
-
-        id2label = kwargs.pop("id2label", None)
-        label2id = kwargs.pop("label2id", None)
-        num_labels = kwargs.pop("num_labels", None)
+    def _set_labels(
+        self, id2label: dict | None, label2id: dict | None, num_labels: int | None
+    ) -> None:
+        """id2label/label2id from whichever of the three was given (LABEL_i names by default)."""
         if id2label is not None:
             self.id2label = {int(k): str(v) for k, v in id2label.items()}
             if num_labels is not None and num_labels != len(self.id2label):
@@ -172,17 +193,6 @@ class VideoMAEConfig:
             self.label2id = {str(k): int(v) for k, v in label2id.items()}
         else:
             self.label2id = {v: k for k, v in self.id2label.items()}
-
-        self.return_dict = kwargs.pop("return_dict", True)
-        self.output_hidden_states = kwargs.pop("output_hidden_states", False)
-        self.output_attentions = kwargs.pop("output_attentions", False)
-        kwargs.pop("model_type", None)
-        kwargs.pop("transformers_version", None)
-        # everything else (dtype, custom keys) is kept verbatim
-        for key, value in kwargs.items():
-            setattr(self, key, value)
-        self._extra_keys = sorted(kwargs)
-        self.validate()
 
     # ------------------------------------------------------------------ basics
     @property
@@ -206,11 +216,11 @@ class VideoMAEConfig:
 
     @property
     def image_hw(self) -> tuple[int, int]:
-        return _pair(self.image_size)
+        return size_pair(self.image_size)
 
     @property
     def patch_hw(self) -> tuple[int, int]:
-        return _pair(self.patch_size)
+        return size_pair(self.patch_size)
 
     @property
     def token_grid(self) -> tuple[int, int, int]:

@@ -201,7 +201,8 @@ def _read_preprocessor(id_or_dir: str | os.PathLike) -> Any | None:
     elif path.is_file():
         return None  # an original .pth file carries no preprocessing settings
     else:
-        from videomae.checkpoints import CheckpointError, resolve_file
+        from videomae.errors import CheckpointError
+        from videomae.hub import resolve_file
 
         try:
             found = resolve_file(id_or_dir, PROCESSOR_CONFIG_NAME, required=False)
@@ -600,7 +601,7 @@ class VideoClassifier(_Runner):
         Raises CheckpointError when the checkpoint cannot be found (e.g. a hub id without
         network) or has no classification head.
         """
-        from videomae.checkpoints import CheckpointError
+        from videomae.errors import CheckpointError
         from videomae.modeling.models import VideoMAEForVideoClassification
 
         dev, dt, kwargs = cls._load_options(device, dtype, num_frames)
@@ -907,7 +908,7 @@ def reconstruct_video(
     masking the model was pre-trained with. ``out`` ending in ``.png`` is a grid (see :func:`videomae.viz.grid_size`);
     ``.gif`` an animation at ``fps``.
     """
-    from videomae.checkpoints import CheckpointError
+    from videomae.errors import CheckpointError
     from videomae.masking import make_mask
     from videomae.modeling.models import VideoMAEForPreTraining
     from videomae.processing.ops import center_crop, normalize, resize_short_side

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from videomae.masking import patchify, unpatchify
+from videomae.modeling.patches import patchify, unpatchify
 from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
 # The pre-training model builds its non-norm-pix target as ``pixel_values * std + mean`` with these

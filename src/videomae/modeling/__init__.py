@@ -1,15 +1,1 @@
-"""VideoMAE modules: embeddings -> encoder blocks -> (decoder) -> head."""
-
-from videomae.modeling.models import (
-    VideoMAEForPreTraining,
-    VideoMAEForVideoClassification,
-    VideoMAEModel,
-    VideoMAEPreTrainedModel,
-)
-
-__all__ = [
-    "VideoMAEForPreTraining",
-    "VideoMAEForVideoClassification",
-    "VideoMAEModel",
-    "VideoMAEPreTrainedModel",
-]
+"""VideoMAE modules: embeddings -> encoder blocks -> (decoder) -> head; loading and saving."""

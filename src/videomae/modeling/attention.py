@@ -43,7 +43,7 @@ def eager_attention(
 
 
 # Elements of one block of attention scores in chunked_attention (2 MiB in bf16): small enough
-# to stay in cache; measured 2.4x faster than 8x larger blocks at batch 4 (benchmarks/).
+# to stay in cache (measurements: docs/performance.md, smoke-run notes).
 _SCORE_BLOCK = 1 << 20
 
 
@@ -52,9 +52,9 @@ def chunked_attention(
 ) -> torch.Tensor:
     """softmax(q k^T * scale) v with plain GEMMs over cache-sized blocks of scores.
 
-    On CPU in bfloat16 the fused SDPA kernel runs at fp32 speed, while bf16 GEMMs run ~4x
-    faster; blocks of (heads x query rows) keep each score matrix in cache. K and V are laid
-    out once, q is scaled once. Inference only (used without autograd).
+    On CPU in bfloat16 the fused SDPA kernel runs at fp32 speed while bf16 GEMMs run at the
+    bf16 rate (docs/performance.md); blocks of (heads x query rows) keep each score matrix in
+    cache. K and V are laid out once, q is scaled once. Inference only (used without autograd).
     """
     b, h, n, d = q.shape
     m, dv = k.shape[2], v.shape[-1]
@@ -105,8 +105,8 @@ class VideoMAESelfAttention(nn.Module):
         """(B, N, D) -> q, k, v, each (B, N, H, Dh) (views of three GEMM outputs).
 
         Three GEMMs, not one over concatenated weights: the concatenation costs a weight copy
-        per call, and in training a saved copy per layer until the backward (88 MiB for the base
-        pre-training model), while the fused GEMM measured no faster (benchmarks/, docs).
+        per call, and in training a saved copy per layer until the backward, while the fused
+        GEMM is no faster (docs/performance.md, smoke-run notes).
         """
         heads = (*x.shape[:2], self.num_heads, self.head_dim)
         return self.query(x).view(heads), self.key(x).view(heads), self.value(x).view(heads)

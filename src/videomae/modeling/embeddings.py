@@ -1,4 +1,9 @@
-"""Tubelet embedding and the fixed sinusoidal position table."""
+"""Tubelet embedding and the fixed sinusoidal position table.
+
+Base tables are memoised per (N, D) in ``cached_sinusoid_table`` (a bounded lru_cache; call
+``cached_sinusoid_table.cache_clear()`` to empty it); tables on a model's device and dtype are
+held by that model's :class:`PositionTableCache`.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from videomae.masking import patchify
+from videomae.modeling.patches import patchify
 
 
 @functools.lru_cache(maxsize=32)
-def _sinusoid_table_cpu(num_positions: int, dim: int) -> torch.Tensor:
+def cached_sinusoid_table(num_positions: int, dim: int) -> torch.Tensor:
+    """The shared CPU float32 table; callers must not modify it (use :func:`sinusoid_table`)."""
     positions = torch.arange(num_positions, dtype=torch.float64)[:, None]  # (N, 1)
     exponent = 2 * (torch.arange(dim, dtype=torch.float64) // 2) / dim  # (D,)
     angles = positions / torch.pow(10000.0, exponent)  # (N, D)
@@ -24,7 +30,7 @@ def _sinusoid_table_cpu(num_positions: int, dim: int) -> torch.Tensor:
 
 def sinusoid_table(num_positions: int, dim: int) -> torch.Tensor:
     """(N, D) float32 table: sin on even columns, cos on odd; angles in float64 for parity."""
-    return _sinusoid_table_cpu(num_positions, dim).clone()
+    return cached_sinusoid_table(num_positions, dim).clone()
 
 
 def resize_position_table(

@@ -15,95 +15,18 @@ import torch.nn.functional as F
 from torch import nn
 
 from videomae.config import VideoMAEConfig
-from videomae.masking import normalize_patches, patchify
 from videomae.modeling.attention import VideoMAESelfAttention, check_attn_implementation
 from videomae.modeling.embeddings import PositionTableCache, VideoMAEEmbeddings
+from videomae.modeling.inputs import check_decoder_mask, check_grid, check_mask, token_grid_of
 from videomae.modeling.layers import VideoMAELayer, run_blocks
 from videomae.modeling.outputs import (
     BaseModelOutput,
     ImageClassifierOutput,
     VideoMAEForPreTrainingOutput,
 )
+from videomae.modeling.patches import normalize_patches, patchify
+from videomae.modeling.pretrained import load_pretrained, save_pretrained
 from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
-
-
-# --------------------------------------------------------------------------- input checks
-def token_grid_of(pixel_values: torch.Tensor, config: VideoMAEConfig) -> tuple[int, int, int]:
-    """Validate `pixel_values` (B, T, C, H, W) against the config; return its token grid."""
-    if not isinstance(pixel_values, torch.Tensor):
-        raise TypeError(f"pixel_values must be a torch.Tensor, got {type(pixel_values).__name__}")
-    if pixel_values.ndim != 5:
-        raise ValueError(
-            "pixel_values must have 5 dimensions (batch, frames, channels, height, width); "
-            f"got shape {tuple(pixel_values.shape)}. For one video add a batch axis with "
-            "pixel_values.unsqueeze(0)"
-        )
-    _, t, c, h, w = pixel_values.shape
-    if c != config.num_channels:
-        hint = ""
-        if t == config.num_channels:
-            hint = " (it looks channels-first: use pixel_values.permute(0, 2, 1, 3, 4))"
-        raise ValueError(
-            f"pixel_values has {c} channels at dim 2, the config expects "
-            f"num_channels={config.num_channels}; layout is (batch, frames, channels, height, "
-            f"width){hint}"
-        )
-    ts = config.tubelet_size
-    p = config.patch_hw[0]
-    if t % ts:
-        raise ValueError(
-            f"number of frames {t} is not divisible by tubelet_size={ts}; sample a multiple of {ts}"
-        )
-    if h % p or w % p:
-        raise ValueError(
-            f"frame size {h}x{w} is not divisible by patch_size={p}; resize or crop to a multiple"
-        )
-    return t // ts, h // p, w // p
-
-
-def check_grid(
-    grid: tuple[int, int, int], config: VideoMAEConfig, interpolate_pos_encoding: bool
-) -> None:
-    if interpolate_pos_encoding or grid == config.token_grid:
-        return
-    t, h, w = grid
-    ts, p = config.tubelet_size, config.patch_hw[0]
-    got = f"{t * ts} frames of {h * p}x{w * p}"
-    exp_h, exp_w = config.image_hw
-    raise ValueError(
-        f"input is {got}, the model was configured for {config.num_frames} frames of "
-        f"{exp_h}x{exp_w}; resize/sample the input to match, or pass "
-        "interpolate_pos_encoding=True to resize the position table"
-    )
-
-
-def check_mask(
-    mask: torch.Tensor, batch_size: int, num_tokens: int, name: str = "bool_masked_pos"
-) -> torch.Tensor:
-    """Validate a (B, N) boolean mask with the same number of True per sample; broadcast (N,)."""
-    if not isinstance(mask, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(mask).__name__}")
-    if mask.dtype != torch.bool:
-        raise ValueError(
-            f"{name} must be a torch.bool tensor (True = masked), got dtype {mask.dtype}; "
-            f"convert with {name}.bool() if it holds 0/1"
-        )
-    if mask.ndim == 1:
-        mask = mask.unsqueeze(0)
-    if mask.ndim != 2 or mask.shape[1] != num_tokens or mask.shape[0] not in (1, batch_size):
-        raise ValueError(
-            f"{name} must have shape (batch_size, num_tokens) = ({batch_size}, {num_tokens}), "
-            f"got {tuple(mask.shape)}; num_tokens = (frames/tubelet)*(height/patch)*(width/patch)"
-        )
-    if mask.shape[0] != batch_size:
-        mask = mask.expand(batch_size, -1)
-    counts = mask.sum(dim=1)
-    if batch_size > 1 and bool((counts != counts[0]).any()):
-        raise ValueError(
-            f"{name} must mask the same number of tokens in every sample, got counts "
-            f"{counts.tolist()}; use videomae.masking.tube_mask or random_mask"
-        )
-    return mask
 
 
 # --------------------------------------------------------------------------- base class
@@ -203,8 +126,6 @@ class VideoMAEPreTrainedModel(nn.Module):
         `ignore_mismatched_sizes`, `output_loading_info`, `revision`, `token`, `cache_dir`,
         `local_files_only`, plus any config field (e.g. `num_frames=8`).
         """
-        from videomae.checkpoints import load_pretrained
-
         return load_pretrained(cls, pretrained_model_name_or_path, **kwargs)
 
     def save_pretrained(
@@ -216,8 +137,6 @@ class VideoMAEPreTrainedModel(nn.Module):
         **kwargs: Any,
     ) -> None:
         """Write `config.json` + `model.safetensors` in the layout transformers reads."""
-        from videomae.checkpoints import save_pretrained
-
         save_pretrained(
             self,
             save_directory,
@@ -393,17 +312,7 @@ class VideoMAEForPreTraining(VideoMAEPreTrainedModel):
         mask = check_mask(bool_masked_pos, b, n).to(pixel_values.device)
         if not bool(mask.any()):
             raise ValueError("bool_masked_pos masks no token; pre-training needs masked tokens")
-        selected = mask
-        if decoder_mask is not None:
-            decoder_mask = check_mask(decoder_mask, b, n, "decoder_mask").to(mask.device)
-            selected = mask & decoder_mask
-            counts = selected.sum(1)
-            if bool((counts != counts[0]).any()) or int(counts[0]) == 0:
-                raise ValueError(
-                    "bool_masked_pos & decoder_mask must select the same, non-zero number of "
-                    f"tokens per sample, got {counts.tolist()}; build decoder_mask with "
-                    "videomae.masking.running_cell_mask on the same grid"
-                )
+        selected = mask if decoder_mask is None else check_decoder_mask(mask, decoder_mask, b, n)
 
         enc = self.videomae(
             pixel_values,

@@ -17,7 +17,7 @@ from videomae import (
     VideoMAEForVideoClassification,
     VideoMAEModel,
 )
-from videomae.checkpoints import CheckpointError, to_memory_layout
+from videomae.errors import CheckpointError
 
 
 class Evil:
@@ -229,19 +229,6 @@ def test_save_is_atomic_and_leaves_no_temp_files(tmp_path, tiny_config):
     model.save_pretrained(tmp_path)
     model.save_pretrained(tmp_path)  # overwrite in place
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "model.safetensors"]
-
-
-def test_to_memory_layout():
-    sd = {
-        "videomae.encoder.layer.3.attention.attention.q_bias": 1,
-        "x.attention.attention.v_bias": 2,
-        "other": 3,
-    }
-    assert to_memory_layout(sd) == {
-        "videomae.encoder.layer.3.attention.attention.query.bias": 1,
-        "x.attention.attention.value.bias": 2,
-        "other": 3,
-    }
 
 
 class FakeHub:

@@ -1,0 +1,112 @@
+"""An original VideoMAE / VideoMAE V2 `.pth` as one of our models, or as a `save_pretrained`
+folder (config.json + model.safetensors) that transformers reads.
+
+The file is read by :mod:`videomae.checkpoints.original`, its config inferred by
+:mod:`videomae.checkpoints.infer`; the architecture follows the file (decoder ->
+VideoMAEForPreTraining, head -> VideoMAEForVideoClassification, neither -> VideoMAEModel).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from videomae.checkpoints.infer import config_from
+from videomae.checkpoints.original import Converted, convert_original, load_original_checkpoint
+from videomae.checkpoints.structure import dims
+from videomae.config import VideoMAEConfig
+from videomae.errors import CheckpointConversionError
+from videomae.modeling import models
+
+__all__ = ["convert_checkpoint", "load_original_model", "read_label_file"]
+
+
+def read_label_file(path: str | Path) -> list[str]:
+    """Class names, one per line (blank trailing lines ignored), as in the original label maps."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    names = [line.strip() for line in lines]
+    blank = [i + 1 for i, name in enumerate(names) if not name]
+    if blank:
+        raise ValueError(f"label file {path} has empty lines {blank[:10]}: one name per line.")
+    seen: set[str] = set()
+    dupes = sorted({n for n in names if n in seen or seen.add(n)})
+    if dupes:
+        raise ValueError(f"label file {path} repeats names {dupes[:10]}: names must be unique.")
+    return names
+
+
+def _checkpoint_dtype(state: Mapping[str, Tensor]) -> torch.dtype:
+    dtypes = {t.dtype for t in state.values() if t.is_floating_point()}
+    return dtypes.pop() if len(dtypes) == 1 else torch.float32
+
+
+def _id2label(converted: Converted, label_file: str | Path, src_path: str | Path) -> dict[int, str]:
+    """The label file's names, which must match the checkpoint's classification head."""
+    names = read_label_file(label_file)
+    num = dims(converted.state_dict).num_labels
+    if num is None:
+        raise CheckpointConversionError(
+            f"a label file was given but {src_path} has no classification head."
+        )
+    if len(names) != num:
+        raise CheckpointConversionError(
+            f"label file {label_file} has {len(names)} names but the checkpoint's head has "
+            f"{num} outputs (head.weight rows). Fix: use the label map of the dataset it "
+            "was fine-tuned on."
+        )
+    return dict(enumerate(names))
+
+
+def load_original_model(
+    src_path: str | Path,
+    *,
+    label_file: str | Path | None = None,
+    dtype: torch.dtype | None = None,
+    **config_overrides: Any,
+) -> torch.nn.Module:
+    """Build the converted model (eval mode) from an original `.pth`, without writing anything.
+
+    The architecture follows the file: decoder -> VideoMAEForPreTraining, head ->
+    VideoMAEForVideoClassification, neither -> VideoMAEModel. ``dtype`` defaults to the file's.
+    """
+    converted = convert_original(load_original_checkpoint(src_path))
+    if label_file is not None:
+        config_overrides["id2label"] = _id2label(converted, label_file, src_path)
+    config_dict = config_from(converted, config_overrides)
+    arch = config_dict["architectures"][0]
+    model = getattr(models, arch)(VideoMAEConfig(**config_dict))
+    state = converted.state_dict
+    if arch == "VideoMAEModel":  # the bare model has no `videomae.` prefix
+        state = {k.removeprefix("videomae."): v for k, v in state.items()}
+    model.load_state_dict(state, strict=True)
+    target = dtype if dtype is not None else _checkpoint_dtype(state)
+    if target != torch.float32:
+        model = model.to(target)
+    return model.eval()
+
+
+def convert_checkpoint(
+    src_path: str | Path,
+    out_dir: str | Path,
+    *,
+    label_file: str | Path | None = None,
+    dtype: torch.dtype | None = None,
+    **config_overrides: Any,
+) -> Path:
+    """Convert an original `.pth` into a `save_pretrained` folder (config.json + model.safetensors).
+
+    ``label_file``: class names, one per line, written to ``id2label`` (default ``LABEL_i``).
+    ``config_overrides``: e.g. ``num_frames=8``, ``image_size=320``, ``num_attention_heads=...``.
+    Returns ``out_dir``.
+    """
+    model = load_original_model(src_path, label_file=label_file, dtype=dtype, **config_overrides)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    return out

@@ -1,0 +1,109 @@
+"""Config inference from an original state dict: shapes, released sizes, overrides."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from test_checkpoints_convert import make_original, ref_sinusoid
+
+from videomae.checkpoints.infer import infer_config
+from videomae.checkpoints.original import convert_state_dict
+from videomae.errors import CheckpointConversionError
+
+
+def test_stored_position_tables():
+    sd = make_original("mean", depth=1)
+    n = 8 * 16  # 16 frames / tubelet 2, (32 / 8) ** 2
+    sd["pos_embed"] = ref_sinusoid(n, 32)[None]
+    cfg = infer_config(sd, image_size=32, num_attention_heads=4)
+    assert cfg["num_frames"] == 16  # read off the fixed table, which is then dropped
+    assert "pos_embed" not in str(sorted(convert_state_dict(sd)))
+    with pytest.raises(CheckpointConversionError, match="128 tokens"):
+        infer_config(sd, image_size=32, num_frames=4, num_attention_heads=4)
+    sd["pos_embed"] = torch.randn(1, n, 32) * 0.02
+    with pytest.raises(CheckpointConversionError, match="learned position embedding"):
+        convert_state_dict(sd)
+
+
+def test_overrides_cannot_contradict_tensors_and_heads_need_known_width():
+    sd = make_original("mean", depth=1)
+    with pytest.raises(CheckpointConversionError, match="num_attention_heads=..."):
+        infer_config(sd)  # width 32 is not a released size
+    with pytest.raises(CheckpointConversionError, match="hidden_size=64 contradicts"):
+        infer_config(sd, num_attention_heads=4, hidden_size=64)
+    cfg = infer_config(sd, num_attention_heads=4, num_frames=8, image_size=320)
+    assert (cfg["num_frames"], cfg["image_size"]) == (8, 320)
+
+
+# ------------------------------------------------------------------------------------------
+# Shape inference for every released size (one layer each, uninitialised tensors)
+# ------------------------------------------------------------------------------------------
+def _fake(kind, dim, inner, patch, dec_dim=None, dec_inner=None):
+    pre = "encoder." if kind == "pretrain" else ""
+    sd = {
+        pre + "patch_embed.proj.weight": torch.empty(dim, 3, 2, patch, patch),
+        pre + "patch_embed.proj.bias": torch.empty(dim),
+    }
+
+    def block(b, d, i):
+        sd.update(
+            {
+                b + "norm1.weight": torch.empty(d),
+                b + "norm1.bias": torch.empty(d),
+                b + "attn.qkv.weight": torch.empty(3 * d, d),
+                b + "attn.q_bias": torch.empty(d),
+                b + "attn.v_bias": torch.empty(d),
+                b + "attn.proj.weight": torch.empty(d, d),
+                b + "attn.proj.bias": torch.empty(d),
+                b + "norm2.weight": torch.empty(d),
+                b + "norm2.bias": torch.empty(d),
+                b + "mlp.fc1.weight": torch.empty(i, d),
+                b + "mlp.fc1.bias": torch.empty(i),
+                b + "mlp.fc2.weight": torch.empty(d, i),
+                b + "mlp.fc2.bias": torch.empty(d),
+            }
+        )
+
+    block(pre + "blocks.0.", dim, inner)
+    if kind == "pretrain":
+        sd["encoder.norm.weight"] = sd["encoder.norm.bias"] = torch.empty(dim)
+        sd["encoder_to_decoder.weight"] = torch.empty(dec_dim, dim)
+        sd["mask_token"] = torch.empty(1, 1, dec_dim)
+        block("decoder.blocks.0.", dec_dim, dec_inner)
+        sd["decoder.norm.weight"] = sd["decoder.norm.bias"] = torch.empty(dec_dim)
+        sd["decoder.head.weight"] = torch.empty(3 * 2 * patch * patch, dec_dim)
+        sd["decoder.head.bias"] = torch.empty(3 * 2 * patch * patch)
+    else:
+        sd["fc_norm.weight"] = sd["fc_norm.bias"] = torch.empty(dim)
+        sd["head.weight"], sd["head.bias"] = torch.empty(400, dim), torch.empty(400)
+    return sd
+
+
+# (name, dim, mlp, patch, heads, decoder dim, decoder mlp, decoder heads) of the releases
+SIZES = [
+    ("small", 384, 1536, 16, 6, 192, 768, 3),
+    ("base", 768, 3072, 16, 12, 384, 1536, 6),
+    ("large", 1024, 4096, 16, 16, 512, 2048, 8),
+    ("huge-v1", 1280, 5120, 16, 16, 640, 2560, 8),
+    ("huge-v2", 1280, 5120, 16, 16, 512, 2048, 8),
+    ("giant-v2", 1408, 6144, 14, 16, 512, 2234, 8),  # mlp_ratio 48/11, patch 14
+]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[s[0] for s in SIZES])
+def test_infer_config_for_released_sizes(size):
+    _, dim, inner, patch, heads, dec_dim, dec_inner, dec_heads = size
+    cfg = infer_config(_fake("pretrain", dim, inner, patch, dec_dim, dec_inner))
+    assert (cfg["hidden_size"], cfg["intermediate_size"], cfg["patch_size"]) == (dim, inner, patch)
+    assert (cfg["num_attention_heads"], cfg["num_hidden_layers"]) == (heads, 1)
+    assert (cfg["decoder_hidden_size"], cfg["decoder_intermediate_size"]) == (dec_dim, dec_inner)
+    assert cfg["decoder_num_attention_heads"] == dec_heads
+    assert (cfg["image_size"], cfg["num_frames"], cfg["tubelet_size"]) == (224, 16, 2)
+    assert cfg["use_mean_pooling"] is False and cfg["layer_norm_eps"] == 1e-6
+    ft = infer_config(_fake("finetune", dim, inner, patch))
+    assert ft["architectures"] == ["VideoMAEForVideoClassification"]
+    assert (ft["num_labels"], ft["use_mean_pooling"], ft["num_attention_heads"]) == (
+        400,
+        True,
+        heads,
+    )
