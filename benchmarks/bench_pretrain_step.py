@@ -14,7 +14,7 @@ alternating rounds after warm-up (benchmarks/common.py):
 
 - fp32: ours vs transformers;
 - bf16 autocast (``torch.autocast(device, bfloat16)`` around the forward) for both;
-- ours at the recipe's default precision (``videomae.train.loop.resolve_precision("auto")``)
+- ours at the recipe's default precision (``videomae.train.precision.resolve_precision("auto")``)
   with the recipe's optimizer (``videomae.train.optim.build_optimizer``);
 - ours fp32 under ``torch.compile`` (``--compile``; the recipes' ``compile=True``): its first
   step, which compiles, is timed apart and its loss checked against eager;
@@ -70,7 +70,7 @@ class Variant:
 
 
 def recipe_precision(device: torch.device) -> str:
-    from videomae.train.loop import resolve_precision
+    from videomae.train.precision import resolve_precision
 
     return resolve_precision("auto", device)
 

@@ -18,7 +18,8 @@ torch.set_num_threads(1)
 from videomae import VideoMAEConfig, VideoMAEForPreTraining  # noqa: E402
 from videomae.masking import tube_mask  # noqa: E402
 from videomae.train import distributed as D  # noqa: E402
-from videomae.train.loop import TrainLoopConfig, train  # noqa: E402
+from videomae.train.config import TrainConfig  # noqa: E402
+from videomae.train.loop import train  # noqa: E402
 
 
 class NoiseClips(torch.utils.data.Dataset):
@@ -77,7 +78,7 @@ def main() -> None:
         out = m(batch["pixel_values"], bool_masked_pos=batch["bool_masked_pos"])
         return out.loss
 
-    cfg = TrainLoopConfig(
+    cfg = TrainConfig(
         out_dir=a.out,
         total_steps=a.steps,
         batch_size=a.batch,
@@ -95,6 +96,7 @@ def main() -> None:
         resume=a.resume,
         progress=False,
         device="cpu",
+        precision="fp32",
     )
     res = train(model, NoiseClips(), step_fn, cfg)
     if D.get_info().is_main:

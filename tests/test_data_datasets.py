@@ -18,7 +18,7 @@ from videomae.data.datasets import (
     scan_class_folders,
     scan_videos,
 )
-from videomae.train.loop import collate_samples
+from videomae.train.data import collate_samples
 
 pytest.importorskip("av")
 from videomae.video.write import write_video  # noqa: E402

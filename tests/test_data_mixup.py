@@ -11,8 +11,8 @@ from videomae.data.mixup import (
     _beta,
     cutmix_box,
     smooth_one_hot,
-    soft_target_cross_entropy,
 )
+from videomae.modeling.losses import soft_target_cross_entropy
 
 
 def _gen(seed: int) -> torch.Generator:

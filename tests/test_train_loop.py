@@ -1,4 +1,4 @@
-"""The training loop: data order, per-sample seeding, accumulation, resume after SIGKILL, DDP."""
+"""The training loop: outputs, evaluation schedule, accumulation, resume after SIGKILL, DDP."""
 
 from __future__ import annotations
 
@@ -12,15 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from videomae.train.loop import (
-    SeededDataset,
-    StepSampler,
-    TrainLoopConfig,
-    collate_samples,
-    resolve_precision,
-    sample_seed,
-    train,
-)
+from videomae.train.config import TrainConfig
+from videomae.train.loop import train
 
 HELPER = Path(__file__).with_name("_train_helper.py")
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
@@ -50,112 +43,6 @@ def _load(path: Path) -> dict[str, torch.Tensor]:
 def _max_diff(a: dict, b: dict) -> float:
     assert a.keys() == b.keys()
     return max(float((a[k].double() - b[k].double()).abs().max()) for k in a)
-
-
-# ----------------------------------------------------------------------------- sampler / seeding
-
-
-@pytest.mark.parametrize("world,accum", [(2, 1), (4, 1), (2, 2)])
-def test_sampler_ranks_split_the_single_process_global_batch(world: int, accum: int) -> None:
-    n, per_rank = 37, 2
-    gb = per_rank * accum * world
-    single = StepSampler(
-        n, batch_size=gb, accum_steps=1, world_size=1, rank=0, seed=3, total_steps=30
-    )
-    singles = list(single)
-    shards = [
-        list(
-            StepSampler(
-                n,
-                batch_size=per_rank,
-                accum_steps=accum,
-                world_size=world,
-                rank=r,
-                seed=3,
-                total_steps=30,
-            )
-        )
-        for r in range(world)
-    ]
-    for step, full in enumerate(singles):
-        parts = [
-            k
-            for r in range(world)
-            for mb in shards[r][step * accum : (step + 1) * accum]
-            for k in mb
-        ]
-        assert sorted(parts) == sorted(full)
-        assert len(set(full)) == gb
-    # epochs: steps_per_epoch = 37 // gb; the epoch id advances and the permutation changes
-    spe = n // gb
-    assert singles[spe][0][0] == 1 and singles[0][0][0] == 0
-    assert [i for _, i in singles[0]] != [i for _, i in singles[spe]]
-
-
-def test_sampler_starts_at_saved_step() -> None:
-    full = list(
-        StepSampler(20, batch_size=3, accum_steps=1, world_size=1, rank=0, seed=1, total_steps=12)
-    )
-    tail = list(
-        StepSampler(
-            20,
-            batch_size=3,
-            accum_steps=1,
-            world_size=1,
-            rank=0,
-            seed=1,
-            total_steps=12,
-            start_step=5,
-        )
-    )
-    assert tail == full[5:]
-
-
-def test_sampler_rejects_a_dataset_smaller_than_one_step() -> None:
-    with pytest.raises(ValueError, match="one optimizer step needs 8"):
-        StepSampler(5, batch_size=4, accum_steps=1, world_size=2, rank=0, seed=0, total_steps=1)
-
-
-class _Rand(torch.utils.data.Dataset):
-    def __len__(self) -> int:
-        return 10
-
-    def __getitem__(self, i: int) -> torch.Tensor:
-        return torch.rand(3)
-
-
-def test_seeded_dataset_depends_on_position_only_and_spares_main_rng() -> None:
-    ds = SeededDataset(_Rand(), seed=5)
-    torch.manual_seed(0)
-    before = torch.get_rng_state()
-    a = ds[(1, 4)]
-    assert torch.equal(torch.get_rng_state(), before)
-    assert torch.equal(a, ds[(1, 4)])
-    assert not torch.equal(a, ds[(2, 4)]) and not torch.equal(a, ds[(1, 5)])
-    assert sample_seed(5, 1, 4) != sample_seed(6, 1, 4)
-
-
-def test_collate_flattens_repeats_and_collects_skipped() -> None:
-    items = [
-        [{"x": torch.zeros(2)}, {"x": torch.ones(2)}],
-        [{"x": torch.ones(2), "_skipped": [{"path": "bad.mp4", "line": 3, "reason": "missing"}]}],
-    ]
-    batch, skipped = collate_samples(items)
-    assert batch["x"].shape == (3, 2)
-    assert skipped == [{"path": "bad.mp4", "line": 3, "reason": "missing"}]
-
-
-def test_precision_checks(monkeypatch: pytest.MonkeyPatch) -> None:
-    from videomae.train import loop
-
-    monkeypatch.setattr(loop, "cpu_has_fast_bf16", lambda: True)
-    assert resolve_precision("auto", torch.device("cpu")) == "bf16"
-    monkeypatch.setattr(loop, "cpu_has_fast_bf16", lambda: False)
-    assert resolve_precision("auto", torch.device("cpu")) == "fp32"
-    with pytest.raises(ValueError, match="needs CUDA"):
-        resolve_precision("fp16", torch.device("cpu"))
-    with pytest.raises(ValueError, match="precision must be"):
-        resolve_precision("fp8", torch.device("cpu"))
 
 
 # ----------------------------------------------------------------------------- in-process loop
@@ -191,7 +78,7 @@ def _step(model: torch.nn.Module, batch: dict) -> tuple[torch.Tensor, dict]:
     return loss, {"abs_err": float(loss.detach().sqrt())}
 
 
-def _cfg(out: Path, **kw) -> TrainLoopConfig:
+def _cfg(out: Path, **kw) -> TrainConfig:
     base = dict(
         out_dir=str(out),
         total_steps=12,
@@ -205,8 +92,10 @@ def _cfg(out: Path, **kw) -> TrainLoopConfig:
         seed=1,
         progress=False,
         device="cpu",
+        precision="fp32",
+        num_workers=0,
     )
-    return TrainLoopConfig(**{**base, **kw})
+    return TrainConfig(**{**base, **kw})
 
 
 def _fresh() -> _Net:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 
 
 def smooth_one_hot(labels: torch.Tensor, num_classes: int, smoothing: float = 0.0) -> torch.Tensor:
@@ -36,17 +35,6 @@ def smooth_one_hot(labels: torch.Tensor, num_classes: int, smoothing: float = 0.
     on = 1.0 - smoothing + off
     out = torch.full((labels.shape[0], num_classes), off, device=labels.device)
     return out.scatter_(1, labels.long().unsqueeze(1), on)
-
-
-def soft_target_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Mean over the batch of ``-sum_k targets_k * log_softmax(logits)_k``; (B, K), (B, K) -> ()."""
-    if logits.shape != targets.shape:
-        raise ValueError(
-            f"logits {tuple(logits.shape)} and soft targets {tuple(targets.shape)} must match; "
-            "build targets with smooth_one_hot or Mixup"
-        )
-    loss = -(targets * F.log_softmax(logits.float(), dim=-1)).sum(dim=-1)  # (B,)
-    return loss.mean()
 
 
 def cutmix_box(

@@ -11,7 +11,6 @@ import os
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from videomae.config import VideoMAEConfig
@@ -19,14 +18,18 @@ from videomae.modeling.attention import VideoMAESelfAttention, check_attn_implem
 from videomae.modeling.embeddings import PositionTableCache, VideoMAEEmbeddings
 from videomae.modeling.inputs import check_decoder_mask, check_grid, check_mask, token_grid_of
 from videomae.modeling.layers import VideoMAELayer, run_blocks
+from videomae.modeling.losses import (
+    classification_loss,
+    infer_problem_type,
+    reconstruction_loss,
+    reconstruction_targets,
+)
 from videomae.modeling.outputs import (
     BaseModelOutput,
     ImageClassifierOutput,
     VideoMAEForPreTrainingOutput,
 )
-from videomae.modeling.patches import normalize_patches, patchify
 from videomae.modeling.pretrained import load_pretrained, save_pretrained
-from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
 
 # --------------------------------------------------------------------------- base class
@@ -267,23 +270,17 @@ class VideoMAEForPreTraining(VideoMAEPreTrainedModel):
     def targets(self, pixel_values: torch.Tensor, selected: torch.Tensor) -> torch.Tensor:
         """Pixels the decoder must predict for the `selected` (B, N) tokens, (B, n, ts*p*p*C).
 
-        Inputs are un-normalised with ImageNet statistics when there are 3 channels (as
-        transformers and the original release do); with norm_pix_loss each patch is then
-        standardised per channel. Only the selected patches are computed.
+        See :func:`videomae.modeling.losses.reconstruction_targets` (ImageNet un-normalisation
+        for 3 channels, per-patch standardisation with norm_pix_loss).
         """
         c = self.config
-        with torch.no_grad():
-            frames = pixel_values
-            if c.num_channels == 3:
-                mean = torch.tensor(IMAGENET_DEFAULT_MEAN, device=frames.device, dtype=frames.dtype)
-                std = torch.tensor(IMAGENET_DEFAULT_STD, device=frames.device, dtype=frames.dtype)
-                frames = frames * std.view(1, 1, 3, 1, 1) + mean.view(1, 1, 3, 1, 1)
-            patches = patchify(frames, c.patch_hw[0], c.tubelet_size)  # (B, N, K)
-            b, _, k = patches.shape
-            patches = patches[selected].reshape(b, -1, k)
-            if c.norm_pix_loss:
-                patches = normalize_patches(patches, c.num_channels)
-        return patches
+        return reconstruction_targets(
+            pixel_values,
+            selected,
+            patch_size=c.patch_hw[0],
+            tubelet_size=c.tubelet_size,
+            norm_pix_loss=c.norm_pix_loss,
+        )
 
     def forward(
         self,
@@ -330,8 +327,7 @@ class VideoMAEForPreTraining(VideoMAEPreTrainedModel):
         x = torch.cat([x + pos_visible, self.mask_token.to(x.dtype) + pos_selected], dim=1)
         logits = self.decoder(x, pos_selected.shape[1])  # (B, n_selected, ts*p*p*C)
 
-        labels = self.targets(pixel_values, selected)
-        loss = F.mse_loss(logits, labels.to(logits.dtype))
+        loss = reconstruction_loss(logits, self.targets(pixel_values, selected))
         out = VideoMAEForPreTrainingOutput(
             loss=loss, logits=logits, hidden_states=enc.hidden_states, attentions=enc.attentions
         )
@@ -390,40 +386,12 @@ class VideoMAEForVideoClassification(VideoMAEPreTrainedModel):
         return out if return_dict else out.to_tuple()
 
     def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """transformers' rules: regression (1 label), single-label (int labels), multi-label."""
+        """transformers' rules: regression (1 label), single-label (int labels), multi-label.
+
+        The problem type is inferred once from the first labels and kept in the config.
+        """
         c = self.config
         labels = labels.to(logits.device)
         if c.problem_type is None:
-            if c.num_labels == 1:
-                c.problem_type = "regression"
-            elif labels.dtype in (torch.long, torch.int, torch.int16, torch.int8, torch.uint8):
-                c.problem_type = "single_label_classification"
-            else:
-                c.problem_type = "multi_label_classification"
-        if c.problem_type == "regression":
-            if c.num_labels == 1:
-                return F.mse_loss(logits.squeeze(), labels.squeeze().to(logits.dtype))
-            return F.mse_loss(logits, labels.to(logits.dtype))
-        if c.problem_type == "single_label_classification":
-            if labels.is_floating_point():
-                raise ValueError(
-                    f"single-label classification needs integer class labels, got {labels.dtype}"
-                )
-            if labels.numel() != logits.shape[0]:
-                raise ValueError(
-                    f"labels has {labels.numel()} entries for a batch of {logits.shape[0]} videos"
-                )
-            bad = (labels >= c.num_labels) | ((labels < 0) & (labels != -100))
-            if bool(bad.any()):
-                raise ValueError(
-                    f"labels must be in [0, {c.num_labels}) (or -100 to ignore), got "
-                    f"{labels[bad].unique().tolist()}; the model has num_labels={c.num_labels}"
-                )
-            return F.cross_entropy(logits.view(-1, c.num_labels), labels.view(-1))
-        if c.problem_type == "multi_label_classification":
-            if labels.shape != logits.shape:
-                raise ValueError(
-                    f"multi-label targets must have shape {tuple(logits.shape)}, got {tuple(labels.shape)}"
-                )
-            return F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
-        raise ValueError(f"unknown problem_type {c.problem_type!r}")
+            c.problem_type = infer_problem_type(c.num_labels, labels)
+        return classification_loss(logits, labels, c.problem_type, c.num_labels)

@@ -1,30 +1,9 @@
-"""Training: one loop (:mod:`~videomae.train.loop`) and two recipes (pretrain, finetune).
+"""Training: one run config, one loop and two recipes (pre-training, fine-tuning).
 
-Submodules: ``loop`` (the loop, sampler, config), ``checkpointing`` (atomic, resumable state),
-``distributed`` (torchrun helpers), ``schedule``, ``optim``, ``pretrain``, ``finetune``.
-Names below load lazily so ``import videomae.train.schedule`` stays light.
+Modules, leaves first: ``config`` (the run config :class:`~videomae.train.config.TrainConfig` and
+its resolved schedule), ``args`` (config dataclass -> command-line flags), ``schedule``
+(learning-rate curves), ``optim`` (AdamW groups), ``distributed`` (torchrun helpers),
+``precision`` (autocast policy, EMA), ``data`` (sampler, per-sample seeding, loader), ``state``
+(checkpoints and resume), ``metrics`` (logged rows, CSV, plots), ``loop`` (:func:`train`),
+``recipe`` (exports shared by the recipes), ``pretrain`` and ``finetune``.
 """
-
-from __future__ import annotations
-
-import importlib
-from typing import Any
-
-_EXPORTS: dict[str, str] = {
-    "TrainLoopConfig": "videomae.train.loop",
-    "TrainResult": "videomae.train.loop",
-    "train": "videomae.train.loop",
-    "PretrainConfig": "videomae.train.pretrain",
-    "pretrain": "videomae.train.pretrain",
-    "FinetuneConfig": "videomae.train.finetune",
-    "finetune": "videomae.train.finetune",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'videomae.train' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)

@@ -20,31 +20,27 @@ from typing import Any
 
 import torch
 
+from videomae.config import VideoMAEConfig
+from videomae.data.datasets import VideoClassificationDataset, load_samples, read_label_names
+from videomae.data.mixup import Mixup, smooth_one_hot
+from videomae.evaluate import topk_correct
+from videomae.modeling.losses import cross_entropy, soft_target_cross_entropy
+from videomae.modeling.models import VideoMAEForVideoClassification
 from videomae.train import distributed as D
-from videomae.train.loop import (
-    collate_samples,
-    dataclass_from_args,
-    train,
-)
-from videomae.train.recipe import (
-    RecipeConfig,
-    export_ema,
-    helped,
-    loop_config,
-    model_classes,
-    write_summary,
-)
-from videomae.train.recipe import build_parser as recipe_parser
+from videomae.train.config import TrainConfig, helped
+from videomae.train.data import collate_samples
+from videomae.train.loop import train
+from videomae.train.recipe import export_run, run_cli, save_model
 
 
 @dataclass
-class FinetuneConfig(RecipeConfig):
+class FinetuneConfig(TrainConfig):
     """Every knob of the fine-tuning recipe; each field is also a CLI flag."""
 
     train_data: str = helped("list file ('path label') or class folders", "")
     val_data: str | None = helped("validation list file or class folders (None: no validation)")
     label_file: str | None = helped("class names, one per line (default: folder names or indices)")
-    # defaults of the original fine-tuning recipe for ViT-B (RecipeConfig holds the rest)
+    # defaults of the original fine-tuning recipe for ViT-B (TrainConfig holds the rest)
     out_dir: str = "runs/finetune"
     short_side: int | None = helped(
         "training: resize short side first; validation default input_size"
@@ -64,20 +60,18 @@ class FinetuneConfig(RecipeConfig):
     rand_aug_magnitude: float = 7.0
     erase_prob: float = 0.25
     val_batch_size: int = 8
-    eval_every: int = helped("validate every N epochs (and after the last one)", 1)
+    eval_every: int = helped("validate every N epochs (and after the last one)", 1)  # a flag here
     init_scale: float = 0.001
     mixup: float = 0.8
     cutmix: float = 1.0
     mixup_prob: float = 1.0
     mixup_switch_prob: float = 0.5
     smoothing: float = 0.1
-    layer_decay: float | None = 0.75
+    layer_decay: float | None = 0.75  # re-declared without cli=False: a flag of this recipe
 
 
 def resolve_labels(cfg: FinetuneConfig) -> tuple[list, list | None, list[str]]:
     """(train samples, val samples or None, class names)."""
-    from videomae.data.datasets import load_samples, read_label_names
-
     if not cfg.train_data:
         raise ValueError("set train_data: a 'path label' list file or class folders (--train-data)")
     names = read_label_names(cfg.label_file) if cfg.label_file else None
@@ -94,9 +88,7 @@ def resolve_labels(cfg: FinetuneConfig) -> tuple[list, list | None, list[str]]:
     return train_samples, val_samples, list(names)
 
 
-def _dataset(cfg: FinetuneConfig, samples: list, train: bool) -> Any:
-    from videomae.data.datasets import VideoClassificationDataset
-
+def _dataset(cfg: FinetuneConfig, samples: list, train: bool) -> VideoClassificationDataset:
     return VideoClassificationDataset(
         samples,
         train=train,
@@ -121,7 +113,6 @@ def build_model(cfg: FinetuneConfig, class_names: Sequence[str]) -> torch.nn.Mod
     A head that is not in the loaded folder is re-initialised like the original release:
     normal(0.02) weights times ``init_scale`` and zero bias.
     """
-    config_cls, _, classifier_cls = model_classes()
     torch.manual_seed(cfg.seed)
     id2label = {i: n for i, n in enumerate(class_names)}
     labels = {
@@ -131,7 +122,7 @@ def build_model(cfg: FinetuneConfig, class_names: Sequence[str]) -> torch.nn.Mod
     }
     shape = {"image_size": cfg.input_size, "num_frames": cfg.num_frames}
     if cfg.init:
-        model, info = classifier_cls.from_pretrained(
+        model, info = VideoMAEForVideoClassification.from_pretrained(
             cfg.init,
             **labels,
             **shape,
@@ -153,8 +144,8 @@ def build_model(cfg: FinetuneConfig, class_names: Sequence[str]) -> torch.nn.Mod
             "tubelet_size": cfg.tubelet_size,
             "drop_path_rate": cfg.drop_path,
         }
-        config = config_cls.from_preset(cfg.model, **{**fields, **cfg.model_overrides})
-        model, new_head = classifier_cls(config), True
+        config = VideoMAEConfig.from_preset(cfg.model, **{**fields, **cfg.model_overrides})
+        model, new_head = VideoMAEForVideoClassification(config), True
     head = getattr(model, "classifier", None)
     if new_head and isinstance(head, torch.nn.Linear):
         with torch.no_grad():
@@ -166,8 +157,6 @@ def build_model(cfg: FinetuneConfig, class_names: Sequence[str]) -> torch.nn.Mod
 
 def make_step_fn(cfg: FinetuneConfig, num_classes: int) -> Any:
     """step_fn(model, batch) -> (loss, metrics): mixup/cutmix + soft-target CE, or plain CE."""
-    from videomae.data.mixup import Mixup, smooth_one_hot, soft_target_cross_entropy
-
     mixer = Mixup(
         cfg.mixup,
         cfg.cutmix,
@@ -185,7 +174,7 @@ def make_step_fn(cfg: FinetuneConfig, num_classes: int) -> Any:
             targets = smooth_one_hot(y, num_classes, cfg.smoothing).to(x.device)
         else:
             logits = model(x).logits
-            loss = torch.nn.functional.cross_entropy(logits.float(), y)
+            loss = cross_entropy(logits.float(), y)
             return loss, {"train_acc": float((logits.argmax(-1) == y).float().mean())}
         logits = model(x).logits
         return soft_target_cross_entropy(logits.float(), targets), {}
@@ -195,7 +184,6 @@ def make_step_fn(cfg: FinetuneConfig, num_classes: int) -> Any:
 
 def make_eval_fn(cfg: FinetuneConfig, dataset: Any) -> Any:
     """eval_fn(model, epoch) -> {val_loss, val_top1, val_top5}, sharded over ranks."""
-    from videomae.evaluate import topk_correct
 
     def evaluate_epoch(model: torch.nn.Module, epoch: int) -> dict[str, float]:
         info = D.get_info()
@@ -208,7 +196,7 @@ def make_eval_fn(cfg: FinetuneConfig, dataset: Any) -> Any:
             x, y = batch["pixel_values"].to(device), batch["labels"].to(device)
             logits = model(x).logits.float()
             hits = topk_correct(logits, y, (1, 5))
-            loss = torch.nn.functional.cross_entropy(logits, y, reduction="sum")
+            loss = cross_entropy(logits, y, reduction="sum")
             sums += torch.tensor([float(loss), hits[1], hits[5], len(y)], dtype=torch.float64)
         sums = D.all_reduce_sum(sums)
         n = max(float(sums[3]), 1.0)
@@ -221,54 +209,29 @@ def make_eval_fn(cfg: FinetuneConfig, dataset: Any) -> Any:
     return evaluate_epoch
 
 
-def _save(model: torch.nn.Module, path: Path) -> None:
-    D.unwrap(model).save_pretrained(path)
-
-
 def finetune(cfg: FinetuneConfig) -> Path:
     """Run (or resume) fine-tuning; returns the exported ``out_dir/final`` folder."""
-    info = D.init_distributed(device=cfg.device)
+    D.init_distributed(device=cfg.device)
     train_samples, val_samples, names = resolve_labels(cfg)
     train_set = _dataset(cfg, train_samples, train=True)
     val_set = _dataset(cfg, val_samples, train=False) if val_samples else None
     model = build_model(cfg, names)
-    loop_cfg = loop_config(cfg, len(train_set), info.world_size, cfg.repeats)
-    loop_cfg.best_metric = "val_top1" if val_set is not None else None
     result = train(
         model,
         train_set,
         make_step_fn(cfg, len(names)),
-        loop_cfg,
+        cfg,
         eval_fn=make_eval_fn(cfg, val_set) if val_set is not None else None,
-        export_fn=_save,
-        run_config=cfg,
+        export_fn=save_model,
+        best_metric="val_top1" if val_set is not None else None,
     )
-    out = Path(cfg.out_dir)
-    final = out / "final"
-    if info.is_main:
-        _save(model, final)
-        export_ema(model, result, out / "final-ema")
-        last_eval = result.eval_history[-1] if result.eval_history else {}
-        write_summary(
-            result,
-            out / "summary.json",
-            {"final_model": str(final), "classes": names, "last_eval": last_eval},
-        )
-    D.barrier()
-    return final
+    last_eval = result.eval_history[-1] if result.eval_history else {}
+    return export_run(model, result, cfg.out_dir, {"classes": names, "last_eval": last_eval})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry: ``python -m videomae.train.finetune --train-data LIST --val-data LIST [...]``."""
-    parser = recipe_parser(FinetuneConfig, "videomae finetune")
-    cfg = dataclass_from_args(FinetuneConfig, parser.parse_args(argv))
-    try:
-        final = finetune(cfg)
-        if D.get_info().is_main:
-            print(f"fine-tuned model saved to {final}")
-    finally:
-        D.cleanup()
-    return 0
+    return run_cli(FinetuneConfig, "videomae finetune", finetune, "fine-tuned model saved to", argv)
 
 
 if __name__ == "__main__":

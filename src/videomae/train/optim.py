@@ -123,8 +123,8 @@ def build_optimizer(
     """AdamW over :func:`param_groups`; each group's initial lr is ``lr * lr_scale``.
 
     Uses the fused kernel when every parameter is a floating tensor on one CPU or CUDA device
-    (on CPU it is ~6x faster than ``foreach`` for ViT-B: 45 vs 295 ms per step, 1 thread),
-    ``foreach`` otherwise.
+    (much faster than ``foreach`` on CPU; measurements in docs/performance.md), ``foreach``
+    otherwise.
     """
     groups = param_groups(model, weight_decay, layer_decay=layer_decay, num_layers=num_layers)
     if not groups:

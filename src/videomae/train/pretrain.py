@@ -2,7 +2,8 @@
 
 Defaults follow the paper / original release: tube masking at 90%, AdamW betas (0.9, 0.95),
 weight decay 0.05 (none on biases and norms), lr = 1.5e-4 x global_batch / 256, linear warm-up
-(40 epochs) then cosine to 1e-5, normalised-pixel targets. All training machinery (resume,
+(40 epochs) then cosine to 1e-5, normalised-pixel targets. The loss is the model's own
+(:func:`videomae.modeling.losses.reconstruction_loss`); all training machinery (resume,
 torchrun, precision, logging) lives in :mod:`videomae.train.loop`.
 
 Usage: ``python -m videomae.train.pretrain --data videos/ --out-dir runs/pt --model small``
@@ -15,29 +16,25 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 
+from videomae.config import VideoMAEConfig
+from videomae.data.datasets import VideoPretrainDataset, load_samples
+from videomae.modeling.models import VideoMAEForPreTraining
 from videomae.train import distributed as D
-from videomae.train.loop import dataclass_from_args, train
-from videomae.train.recipe import (
-    RecipeConfig,
-    export_ema,
-    helped,
-    loop_config,
-    model_classes,
-    write_summary,
-)
-from videomae.train.recipe import build_parser as recipe_parser
+from videomae.train.args import build_parser as config_parser
+from videomae.train.config import TrainConfig, helped
+from videomae.train.loop import train
+from videomae.train.recipe import export_run, run_cli
 
 
 @dataclass
-class PretrainConfig(RecipeConfig):
+class PretrainConfig(TrainConfig):
     """Every knob of the pre-training recipe; each field is also a CLI flag."""
 
     data: str = helped("list file (one 'path' per line) or folder of videos", "")
-    # defaults of the original pre-training recipe (RecipeConfig holds the rest)
+    # defaults of the original pre-training recipe (TrainConfig holds the rest)
     out_dir: str = "runs/pretrain"
     init: str | None = helped("start from this save_pretrained folder instead of random weights")
     epochs: int = 800
@@ -58,10 +55,8 @@ class PretrainConfig(RecipeConfig):
     decoder_keep_ratio: float = 0.5
 
 
-def build_dataset(cfg: PretrainConfig) -> Any:
+def build_dataset(cfg: PretrainConfig) -> VideoPretrainDataset:
     """The :class:`VideoPretrainDataset` described by ``cfg``."""
-    from videomae.data.datasets import VideoPretrainDataset, load_samples
-
     if not cfg.data:
         raise ValueError("set data: a list file of videos or a folder of videos (--data)")
     samples, _ = load_samples(cfg.data, cfg.root, labeled=False)
@@ -87,7 +82,6 @@ def build_dataset(cfg: PretrainConfig) -> Any:
 
 def build_model(cfg: PretrainConfig) -> torch.nn.Module:
     """A :class:`VideoMAEForPreTraining` from ``cfg.init`` or from the preset + overrides."""
-    config_cls, pretraining_cls, _ = model_classes()
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank
     shape = {
         "image_size": cfg.input_size,
@@ -96,15 +90,15 @@ def build_model(cfg: PretrainConfig) -> torch.nn.Module:
         "tubelet_size": cfg.tubelet_size,
     }
     if cfg.init:
-        return pretraining_cls.from_pretrained(
+        return VideoMAEForPreTraining.from_pretrained(
             cfg.init,
             norm_pix_loss=cfg.norm_pix_loss,
             drop_path_rate=cfg.drop_path,
             **cfg.model_overrides,
         )
     fields = {**shape, "norm_pix_loss": cfg.norm_pix_loss, "drop_path_rate": cfg.drop_path}
-    config = config_cls.from_preset(cfg.model, **{**fields, **cfg.model_overrides})
-    return pretraining_cls(config)
+    config = VideoMAEConfig.from_preset(cfg.model, **{**fields, **cfg.model_overrides})
+    return VideoMAEForPreTraining(config)
 
 
 def pretrain_step(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -117,36 +111,22 @@ def pretrain_step(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tor
 
 def pretrain(cfg: PretrainConfig) -> Path:
     """Run (or resume) pre-training; returns the exported ``out_dir/final`` folder."""
-    info = D.init_distributed(device=cfg.device)
+    D.init_distributed(device=cfg.device)
     dataset = build_dataset(cfg)
     model = build_model(cfg)
-    loop_cfg = loop_config(cfg, len(dataset), info.world_size, cfg.repeats)
-    result = train(model, dataset, pretrain_step, loop_cfg, run_config=cfg)
-    out = Path(cfg.out_dir)
-    final = out / "final"
-    if info.is_main:
-        D.unwrap(model).save_pretrained(final)
-        export_ema(model, result, out / "final-ema")
-        write_summary(result, out / "summary.json", {"final_model": str(final)})
-    D.barrier()
-    return final
+    result = train(model, dataset, pretrain_step, cfg)
+    return export_run(model, result, cfg.out_dir, {})
 
 
 def build_parser() -> argparse.ArgumentParser:
-    return recipe_parser(PretrainConfig, "videomae pretrain")
+    return config_parser(PretrainConfig, "videomae pretrain")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry: ``python -m videomae.train.pretrain --data DIR --out-dir OUT [...]``."""
-    args = build_parser().parse_args(argv)
-    cfg = dataclass_from_args(PretrainConfig, args)
-    try:
-        final = pretrain(cfg)
-        if D.get_info().is_main:
-            print(f"pre-trained model saved to {final}")
-    finally:
-        D.cleanup()
-    return 0
+    return run_cli(
+        PretrainConfig, "videomae pretrain", pretrain, "pre-trained model saved to", argv
+    )
 
 
 if __name__ == "__main__":

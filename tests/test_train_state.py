@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from videomae._io import atomic_write_text
-from videomae.train.checkpointing import (
+from videomae.train.state import (
     atomic_save,
     latest_checkpoint,
     list_checkpoints,

@@ -1,0 +1,193 @@
+"""The one run config (:class:`TrainConfig`) and what it resolves to for a dataset (:class:`Schedule`).
+
+Every knob of a training run is a field of :class:`TrainConfig`, read directly by the loop, the
+data pipeline and the recipes; :class:`~videomae.train.pretrain.PretrainConfig` and
+:class:`~videomae.train.finetune.FinetuneConfig` extend it with their own fields and override
+defaults. Each field is also a CLI flag (see :mod:`videomae.train.args`) unless its metadata says
+``cli=False``. Quantities that depend on the dataset size and the number of processes (steps per
+epoch, total and warm-up steps, the batch-scaled learning rates) are resolved once by
+:func:`resolve_schedule`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from videomae.train.schedule import cosine_schedule, lr_for_batch
+
+
+def helped(text: str, default: Any = None) -> Any:
+    """A dataclass field with a help text (shown by the generated CLI)."""
+    return field(default=default, metadata={"help": text})
+
+
+def hidden(text: str, default: Any = None) -> Any:
+    """A field the loop reads that is not a CLI flag (a recipe may re-declare it with ``helped``)."""
+    return field(default=default, metadata={"help": text, "cli": False})
+
+
+@dataclass
+class TrainConfig:
+    """Every knob of a training run; each field is also a CLI flag of the recipes.
+
+    One *step* is one optimizer update over ``batch_size * accum_steps * world_size`` samples.
+    ``total_steps`` wins over ``epochs``. Without ``lr``, the peak, final and warm-up learning
+    rates are ``base_lr`` / ``min_lr`` / ``warmup_lr`` times clips per step / 256.
+    """
+
+    # data
+    root: str | None = helped("folder prefixed to relative paths of the list files")
+    out_dir: str = "runs/train"
+    num_frames: int = 16
+    sampling_rate: int = 4
+    strategy: str = "dense"
+    input_size: int = 224
+    short_side: int | None = helped("resize the short side before cropping (None: as decoded)")
+    flip: bool = helped("random horizontal flip; off for direction-sensitive data (SSv2)", True)
+    repeats: int = helped("augmented clips per decoded video (repeated augmentation)", 1)
+    num_workers: int = 4
+    cache_mb: float = helped(
+        "keep whole decoded videos in memory, up to this many MB per process (0 = off)", 0.0
+    )
+    # model
+    model: str = helped("preset: small/base/large/huge/giant", "base")
+    model_overrides: dict = field(default_factory=dict, metadata={"help": "JSON config overrides"})
+    init: str | None = helped("start from this save_pretrained folder")
+    patch_size: int = 16
+    tubelet_size: int = 2
+    drop_path: float = 0.0
+    # optimisation
+    epochs: int = 30
+    total_steps: int | None = helped("optimizer steps (overrides epochs)")
+    warmup_epochs: float = 5
+    warmup_steps: int | None = helped("warm-up steps (overrides warmup_epochs)")
+    batch_size: int = helped("clips per process per micro-step", 8)
+    accum_steps: int = 1
+    base_lr: float = 1e-3
+    lr: float | None = helped("absolute peak lr (default base_lr x global_batch / 256)")
+    min_lr: float = 1e-6
+    warmup_lr: float = 1e-6
+    weight_decay: float = 0.05
+    betas: tuple[float, float] = (0.9, 0.999)
+    layer_decay: float | None = hidden("layer-wise lr decay (None: off)")
+    clip_grad: float | None = None
+    precision: str = helped("auto (bf16 where the CPU or GPU has it)/fp32/bf16/fp16", "auto")
+    compile: bool = helped(
+        "torch.compile the model (opt-in: the first step compiles for a while and needs a C++ "
+        "compiler on CPU, Triton on GPU; speed-ups in docs/performance.md)",
+        False,
+    )
+    ema_decay: float | None = None
+    # bookkeeping
+    eval_every: int = hidden("validate every N epochs (and after the last one)", 1)
+    log_every: int = 20
+    save_every: int = 1000
+    keep_last: int = 2
+    seed: int = 0
+    resume: bool = False
+    progress: bool = True
+    device: str | None = helped("cpu / cuda (default: CUDA when available)")
+
+
+def steps_per_epoch(num_samples: int, batch_size: int, accum_steps: int, world_size: int) -> int:
+    """Whole optimizer steps in one pass over ``num_samples``; at least one, or ValueError."""
+    global_batch = batch_size * accum_steps * world_size
+    steps = num_samples // global_batch
+    if steps < 1:
+        raise ValueError(
+            f"the dataset has {num_samples} samples but one optimizer step needs "
+            f"{global_batch} (batch_size {batch_size} x accum_steps {accum_steps} x "
+            f"world_size {world_size}); use a smaller batch or more data"
+        )
+    return steps
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A run's length and learning rates, resolved for its dataset size and process count."""
+
+    steps_per_epoch: int
+    total_steps: int
+    warmup_steps: int
+    lr: float
+    min_lr: float
+    warmup_lr: float
+
+    def lr_at(self, step: int) -> float:
+        """Linear warm-up from ``warmup_lr``, then cosine from ``lr`` to ``min_lr``."""
+        return cosine_schedule(
+            step,
+            base_value=self.lr,
+            final_value=self.min_lr,
+            total_steps=self.total_steps,
+            warmup_steps=self.warmup_steps,
+            warmup_start=self.warmup_lr,
+        )
+
+    def eval_due(self, step: int, every: int) -> bool:
+        """Validate after every ``every``-th epoch and after the run's last whole epoch."""
+        if step % self.steps_per_epoch:
+            return False
+        last = step + self.steps_per_epoch > self.total_steps
+        return last or (step // self.steps_per_epoch) % every == 0
+
+
+def check_config(cfg: TrainConfig) -> None:
+    """The checks that need no dataset: positive batch, accumulation and evaluation interval."""
+    if cfg.accum_steps < 1 or cfg.batch_size < 1:
+        raise ValueError(
+            f"batch_size and accum_steps must be >= 1, got {cfg.batch_size}, {cfg.accum_steps}"
+        )
+    if cfg.eval_every < 1:
+        raise ValueError(
+            f"eval_every (epochs between validations) must be >= 1, got {cfg.eval_every}"
+        )
+
+
+def resolve_schedule(cfg: TrainConfig, num_samples: int, world_size: int) -> Schedule:
+    """Steps and learning rates of ``cfg`` on ``num_samples`` samples over ``world_size`` ranks.
+
+    Without an explicit ``lr``, lr / min_lr / warmup_lr are the configured values times clips
+    per step / 256 (clips = samples x ``repeats``, the repeated augmentation), as the original
+    release scales them.
+    """
+    check_config(cfg)
+    per_epoch = steps_per_epoch(num_samples, cfg.batch_size, cfg.accum_steps, world_size)
+    if cfg.total_steps is not None:
+        total = int(cfg.total_steps)
+    elif cfg.epochs is not None:
+        total = int(cfg.epochs) * per_epoch
+    else:
+        raise ValueError("set total_steps or epochs in TrainConfig")
+    if total < 1:
+        raise ValueError(f"total_steps must be >= 1, got {total}")
+    if cfg.warmup_steps is not None:
+        warmup = int(cfg.warmup_steps)
+    else:
+        warmup = int(math.ceil(cfg.warmup_epochs * per_epoch))
+    clips_per_step = cfg.batch_size * cfg.accum_steps * world_size * cfg.repeats
+    factor = 1.0 if cfg.lr is not None else lr_for_batch(1.0, clips_per_step)
+    lr = cfg.lr if cfg.lr is not None else lr_for_batch(cfg.base_lr, clips_per_step)
+    return Schedule(
+        steps_per_epoch=per_epoch,
+        total_steps=total,
+        warmup_steps=min(warmup, total),
+        lr=lr,
+        min_lr=cfg.min_lr * factor,
+        warmup_lr=cfg.warmup_lr * factor,
+    )
+
+
+def config_dict(cfg: Any) -> dict[str, Any]:
+    """A dataclass as plain values the safe checkpoint loader accepts (tuples become lists)."""
+    out = {}
+    for k, v in asdict(cfg).items():
+        if isinstance(v, tuple):
+            v = list(v)
+        if v is None or isinstance(v, (bool, int, float, str, list, dict)):
+            out[k] = v
+        else:
+            out[k] = str(v)
+    return out
