@@ -195,7 +195,7 @@ def make_step_fn(cfg: FinetuneConfig, num_classes: int) -> Any:
 
 def make_eval_fn(cfg: FinetuneConfig, dataset: Any) -> Any:
     """eval_fn(model, epoch) -> {val_loss, val_top1, val_top5}, sharded over ranks."""
-    from videomae.evaluate import topk_correct
+    from videomae.evaluate.metrics import topk_correct
 
     def evaluate_epoch(model: torch.nn.Module, epoch: int) -> dict[str, float]:
         info = D.get_info()
