@@ -171,7 +171,7 @@ def save_reference(cfg: dict[str, Any], folder: Path, seed: int) -> None:
 def our_path(
     folder: Path, device: torch.device, dtype: str, batch_size: int | None, workers: int | None
 ) -> Callable[[list], list]:
-    from videomae.inference import VideoClassifier
+    from videomae.inference.classifier import VideoClassifier
 
     clf = VideoClassifier.from_pretrained(
         folder,

@@ -16,7 +16,7 @@ from PIL import Image
 
 from videomae import VideoMAEConfig, VideoMAEForPreTraining, VideoMAEForVideoClassification
 from videomae.cli import CLIError, _optional, build_parser, main
-from videomae.inference import load_embeddings
+from videomae.inference.embeddings_io import load_embeddings
 from videomae.video.write import write_video
 from videomae.viz import ROW_KINDS, grid_size
 
@@ -183,7 +183,7 @@ def test_reconstruct_png_and_gif_sizes(assets, tmp_path, capsys) -> None:
     assert main([*args, "--out", str(png)]) == 0
     assert main([*args, "--out", str(rand), "--mask-kind", "random"]) == 0
     assert png.read_bytes() != rand.read_bytes()
-    from videomae.inference import reconstruct_video
+    from videomae.inference.reconstruct import reconstruct_video
 
     with pytest.raises(ValueError, match="mask_kind must be"):
         reconstruct_video(assets["pre"], assets["videos"][0], rand, mask_kind="running_cell")

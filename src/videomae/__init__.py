@@ -40,8 +40,8 @@ _EXPORTS: dict[str, str] = {
     "tube_mask": "videomae.masking",
     "random_mask": "videomae.masking",
     "running_cell_mask": "videomae.masking",
-    "VideoClassifier": "videomae.inference",
-    "VideoEmbedder": "videomae.inference",
+    "VideoClassifier": "videomae.inference.classifier",
+    "VideoEmbedder": "videomae.inference.embedder",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

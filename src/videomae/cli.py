@@ -98,7 +98,7 @@ def _runner_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_classify(args: argparse.Namespace) -> int:
-    from videomae.inference import VideoClassifier
+    from videomae.inference.classifier import VideoClassifier
 
     _quiet_library_warnings()
     clf = VideoClassifier.from_pretrained(args.model, **_runner_options(args))
@@ -127,7 +127,8 @@ def run_classify(args: argparse.Namespace) -> int:
 
 
 def run_embed(args: argparse.Namespace) -> int:
-    from videomae.inference import EMBEDDING_SUFFIXES, VideoEmbedder, save_embeddings
+    from videomae.inference.embedder import VideoEmbedder
+    from videomae.inference.embeddings_io import EMBEDDING_SUFFIXES, save_embeddings
 
     if not str(args.out).lower().endswith(EMBEDDING_SUFFIXES):
         raise CLIError(f"--out must end in .npy or .safetensors, got {args.out!r}")
@@ -153,7 +154,7 @@ def run_embed(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from videomae.inference import evaluate_checkpoint
+    from videomae.evaluate.checkpoint import evaluate_checkpoint
 
     summary = evaluate_checkpoint(
         args.model,
@@ -186,7 +187,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_reconstruct(args: argparse.Namespace) -> int:
-    from videomae.inference import reconstruct_video
+    from videomae.inference.reconstruct import reconstruct_video
 
     path = reconstruct_video(
         args.model,

@@ -122,7 +122,8 @@ def run_once(
 ) -> dict[str, Any]:
     """One seed: data -> pre-train -> two fine-tunings -> evaluation -> pictures."""
     from videomae.data.synthetic import make_dataset
-    from videomae.evaluate import EvalConfig, evaluate
+    from videomae.evaluate.config import EvalConfig
+    from videomae.evaluate.protocol import evaluate
     from videomae.modeling.models import VideoMAEForVideoClassification
     from videomae.train.finetune import FinetuneConfig, finetune
     from videomae.train.pretrain import PretrainConfig, pretrain
@@ -256,7 +257,7 @@ def _read_samples(list_file: Path, root: str) -> list[tuple[str, int]]:
 def _reconstruction(
     model_dir: Path, list_file: Path, root: str, out_dir: Path, s: DemoSettings
 ) -> None:
-    from videomae.inference import reconstruct_video
+    from videomae.inference.reconstruct import reconstruct_video
 
     path, _ = _read_samples(list_file, root)[0]
     reconstruct_video(

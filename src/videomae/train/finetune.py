@@ -23,7 +23,7 @@ import torch
 from videomae.config import VideoMAEConfig
 from videomae.data.datasets import VideoClassificationDataset, load_samples, read_label_names
 from videomae.data.mixup import Mixup, smooth_one_hot
-from videomae.evaluate import topk_correct
+from videomae.evaluate.metrics import topk_correct
 from videomae.modeling.losses import cross_entropy, soft_target_cross_entropy
 from videomae.modeling.models import VideoMAEForVideoClassification
 from videomae.train import distributed as D

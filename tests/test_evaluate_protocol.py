@@ -1,90 +1,16 @@
-"""Multi-view merging, metrics, and the end-to-end evaluation on tiny videos."""
+"""The multi-view evaluation end to end on tiny videos."""
 
 from __future__ import annotations
 
 import csv
 import json
-import math
 
 import pytest
 import torch
 
-from videomae.evaluate import (
-    EvalConfig,
-    confusion_matrix,
-    evaluate,
-    mean_class_accuracy,
-    merge_views,
-    topk_correct,
-    video_views,
-)
-
-# ---------------------------------------------------------------------------------------------
-# merging
-
-
-def test_prob_mean_and_logit_mean_disagree_on_a_known_case() -> None:
-    # true class 0: one view is very confident and wrong, two views are moderately right
-    views = torch.tensor([[0.0, 20.0, 0.0], [2.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
-    e2 = math.exp(2.0)
-    p_right = e2 / (e2 + 2)  # softmax([2, 0, 0])[0]
-    p_wrong_view = 1 / (1 + 2 * math.exp(-20.0))  # softmax([0, 20, 0])[1]
-    expected0 = (2 * p_right + (1 - p_wrong_view) / 2) / 3
-    probs = merge_views(views)  # default: prob_mean
-    assert probs.shape == (3,)
-    assert probs.sum().item() == pytest.approx(1.0, abs=1e-6)
-    assert probs[0].item() == pytest.approx(expected0, abs=1e-6)
-    assert probs.argmax().item() == 0
-    logits = merge_views(views, "logit_mean")
-    assert torch.allclose(logits, torch.tensor([4 / 3, 20 / 3, 0.0]))
-    assert logits.argmax().item() == 1
-
-
-def test_merge_views_single_view_and_errors() -> None:
-    v = torch.tensor([[1.0, 3.0]])
-    assert torch.allclose(merge_views(v), v.softmax(-1)[0])
-    with pytest.raises(ValueError, match="unknown merge method"):
-        merge_views(v, "max")
-    with pytest.raises(ValueError, match=r"\(V, K\)"):
-        merge_views(torch.zeros(0, 3))
-
-
-# ---------------------------------------------------------------------------------------------
-# metrics
-
-
-def test_topk_correct_on_hand_made_scores() -> None:
-    scores = torch.tensor(
-        [
-            [0.9, 0.05, 0.03, 0.02],  # label 0: top-1
-            [0.1, 0.2, 0.3, 0.4],  # label 2: rank 2
-            [0.4, 0.3, 0.2, 0.1],  # label 3: rank 4
-            [0.25, 0.35, 0.3, 0.1],  # label 0: rank 3
-        ]
-    )
-    labels = torch.tensor([0, 2, 3, 0])
-    assert topk_correct(scores, labels, ks=(1, 2, 3)) == {1: 1, 2: 2, 3: 3}
-    assert topk_correct(scores, labels, ks=(1, 5)) == {1: 1, 5: 4}  # k=5 capped at K=4
-    with pytest.raises(ValueError, match="labels must be"):
-        topk_correct(scores, labels[:2])
-
-
-def test_mean_class_accuracy_and_confusion() -> None:
-    labels = torch.tensor([0, 0, 0, 0, 1, 2, 2])
-    preds = torch.tensor([0, 0, 0, 1, 1, 0, 2])
-    cm = confusion_matrix(preds, labels, 4)
-    expected = torch.tensor([[3, 1, 0, 0], [0, 1, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]])
-    assert torch.equal(cm, expected)
-    # classes 0,1,2 present: (3/4 + 1 + 1/2) / 3; class 3 (no samples) is left out
-    assert mean_class_accuracy(preds, labels, 4) == pytest.approx((0.75 + 1.0 + 0.5) / 3)
-    # overall accuracy differs (5/7), so the two metrics are not confused
-    assert (preds == labels).float().mean().item() == pytest.approx(5 / 7)
-    with pytest.raises(ValueError, match="preds must lie"):
-        confusion_matrix(torch.tensor([5]), torch.tensor([0]), 4)
-
-
-# ---------------------------------------------------------------------------------------------
-# end to end
+from videomae.evaluate.config import EvalConfig
+from videomae.evaluate.protocol import evaluate
+from videomae.inference.views import video_views
 
 
 def _classifier_classes():

@@ -1,0 +1,63 @@
+"""evaluate_checkpoint(): the CLI's ``evaluate``, a checkpoint on a list file or class folders."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+
+from videomae.evaluate.config import EvalConfig
+from videomae.evaluate.protocol import evaluate
+from videomae.evaluate.samples import read_samples
+from videomae.inference.classifier import VideoClassifier
+from videomae.runtime import parse_dtype
+
+__all__ = ["evaluate_checkpoint"]
+
+
+def evaluate_checkpoint(
+    id_or_dir: str | os.PathLike,
+    source: str | os.PathLike,
+    *,
+    root: str | os.PathLike | None = None,
+    clips: int = 1,
+    crops: int = 1,
+    num_frames: int | None = None,
+    sampling_rate: int | None = None,
+    strategy: str | None = None,
+    batch_size: int | None = None,
+    device: str | torch.device | None = "cpu",
+    dtype: str = "fp32",
+    out_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """The paper's multi-view test protocol on a list file or class folders (see
+    :func:`~videomae.evaluate.protocol.evaluate`); preprocessing as
+    :class:`~videomae.inference.classifier.VideoClassifier`'s.
+
+    Reduced precision runs under autocast with float32 weights. Returns the summary dict
+    (``summary.json`` with predictions and a confusion matrix under ``out_dir`` when given).
+    """
+    dt = parse_dtype(dtype)
+    clf = VideoClassifier.from_pretrained(
+        id_or_dir,
+        device=device,
+        dtype="fp32",
+        clips=clips,
+        crops=crops,
+        num_frames=num_frames,
+        sampling_rate=sampling_rate,
+        strategy=strategy,
+        batch_size=batch_size,
+    )
+    samples = read_samples(source, root=root, label_names=clf.labels)
+    cfg = EvalConfig.from_preprocessing(
+        clf.preprocessing,
+        batch_size=clf.batch_size,
+        device=str(clf.device),
+        dtype=str(dt).replace("torch.", ""),
+        out_dir=out_dir,
+        extra={"model": os.fspath(id_or_dir), "data": os.fspath(source)},
+    )
+    return evaluate(clf.model, samples, cfg, progress=progress)
