@@ -415,7 +415,7 @@ def evaluate(
         _write_predictions(pred_path, samples, order, scores, k5, names)
         files["predictions"] = str(pred_path)
         if cm is not None:
-            from videomae.viz import plot_confusion
+            from videomae.viz.confusion import plot_confusion
 
             class_names = [names.get(i, str(i)) for i in range(k_all)]
             files["confusion"] = str(plot_confusion(cm, class_names, out / "confusion.png"))

@@ -911,7 +911,11 @@ def reconstruct_video(
     from videomae.modeling.models import VideoMAEForPreTraining
     from videomae.processing import center_crop, normalize, resize_short_side
     from videomae.video import read_clip, read_frames
-    from videomae.viz import reconstruct, save_reconstruction_gif, save_reconstruction_png
+    from videomae.viz.reconstruction import (
+        reconstruct,
+        save_reconstruction_gif,
+        save_reconstruction_png,
+    )
 
     out_path = Path(out)
     if out_path.suffix.lower() not in RECONSTRUCTION_SUFFIXES:
@@ -967,7 +971,7 @@ def read_samples(
     model's classes) holds every folder name, labels follow the model's order; otherwise the
     folders' sorted order, with a warning.
     """
-    from videomae.data.datasets import load_samples
+    from videomae.data.lists import load_samples
 
     src = Path(source)
     if not src.exists():

@@ -76,7 +76,8 @@ class FinetuneConfig(RecipeConfig):
 
 def resolve_labels(cfg: FinetuneConfig) -> tuple[list, list | None, list[str]]:
     """(train samples, val samples or None, class names)."""
-    from videomae.data.datasets import load_samples, read_label_names
+    from videomae.data.labels import read_label_names
+    from videomae.data.lists import load_samples
 
     if not cfg.train_data:
         raise ValueError("set train_data: a 'path label' list file or class folders (--train-data)")

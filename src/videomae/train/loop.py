@@ -351,7 +351,7 @@ def _plot(rows: Sequence[Mapping[str, Any]], path: Path) -> Path | None:
         return None
     keys = ("loss", "lr") if any("lr" in r for r in rows) else ("loss",)
     try:
-        from videomae.viz import plot_curves
+        from videomae.viz.curves import plot_curves
     except ImportError:  # pragma: no cover - viz is part of the package
         plot_curves = None
     if plot_curves is not None:

@@ -60,7 +60,8 @@ class PretrainConfig(RecipeConfig):
 
 def build_dataset(cfg: PretrainConfig) -> Any:
     """The :class:`VideoPretrainDataset` described by ``cfg``."""
-    from videomae.data.datasets import VideoPretrainDataset, load_samples
+    from videomae.data.datasets import VideoPretrainDataset
+    from videomae.data.lists import load_samples
 
     if not cfg.data:
         raise ValueError("set data: a list file of videos or a folder of videos (--data)")
