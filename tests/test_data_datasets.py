@@ -1,86 +1,23 @@
-"""Data lists, class folders and the two video datasets (tiny videos written by the tests)."""
+"""The two video datasets (tiny videos written by the tests)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
-from videomae.data.datasets import (
-    Sample,
-    VideoClassificationDataset,
-    VideoPretrainDataset,
-    load_samples,
-    read_label_names,
-    read_list_file,
-    scan_class_folders,
-    scan_videos,
-)
+from videomae.data.datasets import VideoClassificationDataset, VideoPretrainDataset
+from videomae.data.lists import Sample, read_list_file, scan_class_folders, scan_videos
 from videomae.train.data import collate_samples
 
 pytest.importorskip("av")
-from videomae.video.write import write_video  # noqa: E402
-
-
-def _video(path: Path, seed: int, frames: int = 12, h: int = 36, w: int = 44) -> Path:
-    rng = np.random.default_rng(seed)
-    base = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
-    clip = np.stack([np.roll(base, 2 * t, axis=1) for t in range(frames)])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_video(path, clip, fps=10)
-    return path
+from _video_helper import write_class_folders  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("videos")
-    for i in range(3):
-        _video(root / "a" / f"v{i}.mp4", i)
-        _video(root / "b" / f"w{i}.mp4", 10 + i)
-    (root / "corrupt.mp4").write_bytes(b"\x00not a video at all" * 50)
-    return root
-
-
-def test_read_list_file_formats(tmp_path: Path) -> None:
-    lst = tmp_path / "train.csv"
-    lst.write_text("# comment\na/v0.mp4 1\n\nb/w0.mp4,0\n/abs/x.mp4 2 extra\nc/unlabeled.mp4\n")
-    samples = read_list_file(lst, root="/data")
-    assert samples == [
-        Sample("/data/a/v0.mp4", 1, 2),
-        Sample("/data/b/w0.mp4", 0, 4),
-        Sample("/abs/x.mp4", 2, 5),
-        Sample("/data/c/unlabeled.mp4", None, 6),
-    ]
-    named = tmp_path / "named.txt"
-    named.write_text("v.mp4 jump\nw.mp4 run\n")
-    assert [s.label for s in read_list_file(named, label_names=["run", "jump"])] == [1, 0]
-    with pytest.raises(ValueError, match=r"named.txt:1: label 'jump'"):
-        read_list_file(named)
-    with pytest.raises(ValueError, match="outside 0..1"):
-        bad = tmp_path / "bad.txt"
-        bad.write_text("v.mp4 5\n")
-        read_list_file(bad, label_names=["x", "y"])
-
-
-def test_read_label_names_styles(tmp_path: Path) -> None:
-    (tmp_path / "a.txt").write_text("run\njump\n")
-    (tmp_path / "b.csv").write_text("1,jump\n0,run\n")
-    (tmp_path / "c.txt").write_text("jump 1\nrun 0\n")
-    for name in ("a.txt", "b.csv", "c.txt"):
-        assert read_label_names(tmp_path / name) == ["run", "jump"]
-
-
-def test_folders(videos: Path) -> None:
-    samples, classes = scan_class_folders(videos)
-    assert classes == ["a", "b"] and len(samples) == 6
-    assert [s.label for s in samples] == [0, 0, 0, 1, 1, 1]
-    assert len(scan_videos(videos)) == 7  # corrupt.mp4 included: found at decode time
-    s2, c2 = load_samples(videos, labeled=True)
-    assert c2 == classes and s2 == samples
-    with pytest.raises(ValueError, match="no sub-folders"):
-        scan_class_folders(videos / "a")
+    return write_class_folders(tmp_path_factory.mktemp("videos"))
 
 
 def _pre(samples, **kw) -> VideoPretrainDataset:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from videomae.cli import main
+from videomae.cli.main import main
 
 
 def test_demo_quick_runs_end_to_end(tmp_path):

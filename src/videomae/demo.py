@@ -13,9 +13,19 @@ import dataclasses
 import json
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from videomae.data.lists import read_samples
+from videomae.data.synthetic import make_dataset
+from videomae.evaluate.config import EvalConfig
+from videomae.evaluate.protocol import evaluate
+from videomae.inference.reconstruct import reconstruct_video
+from videomae.modeling.models import VideoMAEForVideoClassification
+from videomae.train.finetune import FinetuneConfig, finetune
+from videomae.train.pretrain import PretrainConfig, pretrain
 
 _DIRECTIONS = ("move_left", "move_right", "move_up", "move_down")
 
@@ -73,16 +83,16 @@ class DemoSettings:
     finetune_warmup: int = 52
     layer_decay: float | None = 0.75
     # validation (on val, for the curves and the `best` folder) every 10 of the 40 epochs: the
-    # test split is scored on the final model, and validating every epoch cost 16,000 forwards
+    # test split is scored on the final model, and validating every epoch is costly
     eval_every: int = 10
     # a new head starts at normal(0.02) in both rows; the original recipe's 0.001 scaling is
-    # made for pre-trained encoders and holds a scratch model back (validation: 28.0% vs 42.3%)
+    # made for pre-trained encoders and holds a scratch model back (docs/demo.md)
     head_init_scale: float = 1.0
     drop_path: float = 0.0
     smoothing: float = 0.1
     mixup: float = 0.0
     cutmix: float = 0.0
-    # decoded clips kept in memory per data-loader process (2,000 clips of 8x32x32: 49 MB)
+    # decoded clips kept in memory per data-loader process (docs/demo.md has the sizes)
     cache_mb: float = 512.0
     # evaluation: each video is exactly one clip of one full frame, so 1 x 1 view
     clips: int = 1
@@ -108,7 +118,8 @@ SETTINGS: dict[str, DemoSettings] = {
 }
 
 
-def _stage(name: str, timings: dict[str, float], fn, *args, **kwargs):
+def _stage(name: str, timings: dict[str, float], fn: Callable[..., Any], *args, **kwargs) -> Any:
+    """Run ``fn(*args, **kwargs)`` as a named, timed stage (announced on stdout)."""
     print(f"[demo] {name} ...", flush=True)
     start = time.perf_counter()
     result = fn(*args, **kwargs)
@@ -117,23 +128,9 @@ def _stage(name: str, timings: dict[str, float], fn, *args, **kwargs):
     return result
 
 
-def run_once(
-    out_dir: Path, s: DemoSettings, *, seed: int, progress: bool, workers: int
-) -> dict[str, Any]:
-    """One seed: data -> pre-train -> two fine-tunings -> evaluation -> pictures."""
-    from videomae.data.synthetic import make_dataset
-    from videomae.evaluate.config import EvalConfig
-    from videomae.evaluate.protocol import evaluate
-    from videomae.modeling.models import VideoMAEForVideoClassification
-    from videomae.train.finetune import FinetuneConfig, finetune
-    from videomae.train.pretrain import PretrainConfig, pretrain
-
-    timings: dict[str, float] = {}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    data = _stage(
-        "generate data",
-        timings,
-        make_dataset,
+def _generate_data(out_dir: Path, s: DemoSettings, seed: int, workers: int) -> dict[str, Path]:
+    """The synthetic videos and list files under ``out_dir/data``."""
+    return make_dataset(
         out_dir / "data",
         num_unlabeled=s.num_unlabeled,
         num_train=s.num_train,
@@ -147,11 +144,14 @@ def run_once(
         workers=workers,
         **s.style,
     )
-    root = str(out_dir / "data")
-    patch = s.model.get("patch_size", 4)
-    tubelet = s.model.get("tubelet_size", 2)
+
+
+def _common_options(
+    s: DemoSettings, root: str, *, seed: int, progress: bool, workers: int
+) -> dict[str, Any]:
+    """The recipe options pre-training and both fine-tunings share (data, model, run)."""
     overrides = {k: v for k, v in s.model.items() if k not in ("patch_size", "tubelet_size")}
-    common = dict(
+    return dict(
         root=root,
         num_frames=s.num_frames,
         sampling_rate=s.sampling_rate,
@@ -159,8 +159,8 @@ def run_once(
         short_side=s.size,
         num_workers=workers,
         cache_mb=s.cache_mb,
-        patch_size=patch,
-        tubelet_size=tubelet,
+        patch_size=s.model.get("patch_size", 4),
+        tubelet_size=s.model.get("tubelet_size", 2),
         model_overrides=overrides,
         precision="auto",
         seed=seed,
@@ -168,7 +168,12 @@ def run_once(
         log_every=10,
         save_every=10**9,
     )
-    pre_cfg = PretrainConfig(
+
+
+def _pretrain_config(
+    s: DemoSettings, data: dict[str, Path], out_dir: Path, common: dict[str, Any]
+) -> PretrainConfig:
+    return PretrainConfig(
         data=str(data["unlabeled"]),
         out_dir=str(out_dir / "pretrain"),
         model="small",
@@ -184,82 +189,88 @@ def run_once(
         flip=False,  # direction is the label: flipping would swap left and right
         **common,
     )
-    pretrained = _stage("pre-train", timings, pretrain, pre_cfg)
 
+
+def _finetune_config(
+    s: DemoSettings,
+    data: dict[str, Path],
+    out_dir: Path,
+    common: dict[str, Any],
+    name: str,
+    init: str | None,
+) -> FinetuneConfig:
+    """Fine-tuning row ``name`` from ``init`` (a pre-trained folder) or from scratch (None)."""
+    return FinetuneConfig(
+        train_data=str(data["train"]),
+        val_data=str(data["val"]),
+        label_file=str(data["labels"]),
+        out_dir=str(out_dir / f"finetune-{name}"),
+        init=init,
+        model="small",
+        total_steps=s.finetune_steps,
+        warmup_steps=s.finetune_warmup,
+        batch_size=s.finetune_batch,
+        lr=s.finetune_lr,
+        layer_decay=s.layer_decay if init else None,
+        eval_every=s.eval_every,
+        init_scale=s.head_init_scale,
+        drop_path=s.drop_path,
+        smoothing=s.smoothing,
+        mixup=s.mixup,
+        cutmix=s.cutmix,
+        flip=False,
+        crop_scale=(1.0, 1.0),
+        crop_ratio=(1.0, 1.0),
+        rand_augment=False,
+        erase_prob=0.0,
+        repeats=1,
+        **common,
+    )
+
+
+def _evaluate_row(
+    final: Path, test_list: Path, root: str, out_dir: Path, s: DemoSettings, progress: bool
+) -> dict[str, Any]:
+    """Multi-view test accuracy of the fine-tuned model in ``final``."""
+    model = VideoMAEForVideoClassification.from_pretrained(final)
+    eval_cfg = EvalConfig(
+        clips=s.clips, crops=s.crops, sampling_rate=s.sampling_rate, out_dir=out_dir
+    )
+    samples = read_samples(test_list, root=root)
+    return evaluate(model, samples, eval_cfg, id2label=model.config.id2label, progress=progress)
+
+
+def run_once(
+    out_dir: Path, s: DemoSettings, *, seed: int, progress: bool, workers: int
+) -> dict[str, Any]:
+    """One seed: data -> pre-train -> two fine-tunings -> evaluation -> pictures."""
+    timings: dict[str, float] = {}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = _stage("generate data", timings, _generate_data, out_dir, s, seed, workers)
+    root = str(out_dir / "data")
+    common = _common_options(s, root, seed=seed, progress=progress, workers=workers)
+    pre_cfg = _pretrain_config(s, data, out_dir, common)
+    pretrained = _stage("pre-train", timings, pretrain, pre_cfg)
     rows = {}
     for name, init in (("pretrained", str(pretrained)), ("scratch", None)):
-        ft_cfg = FinetuneConfig(
-            train_data=str(data["train"]),
-            val_data=str(data["val"]),
-            label_file=str(data["labels"]),
-            out_dir=str(out_dir / f"finetune-{name}"),
-            init=init,
-            model="small",
-            total_steps=s.finetune_steps,
-            warmup_steps=s.finetune_warmup,
-            batch_size=s.finetune_batch,
-            lr=s.finetune_lr,
-            layer_decay=s.layer_decay if init else None,
-            eval_every=s.eval_every,
-            init_scale=s.head_init_scale,
-            drop_path=s.drop_path,
-            smoothing=s.smoothing,
-            mixup=s.mixup,
-            cutmix=s.cutmix,
-            flip=False,
-            crop_scale=(1.0, 1.0),
-            crop_ratio=(1.0, 1.0),
-            rand_augment=False,
-            erase_prob=0.0,
-            repeats=1,
-            **common,
-        )
+        ft_cfg = _finetune_config(s, data, out_dir, common, name, init)
         final = _stage(f"fine-tune ({name})", timings, finetune, ft_cfg)
-        model = VideoMAEForVideoClassification.from_pretrained(final)
-        eval_cfg = EvalConfig(
-            clips=s.clips,
-            crops=s.crops,
-            sampling_rate=s.sampling_rate,
-            out_dir=out_dir / f"eval-{name}",
-        )
-        samples = _read_samples(data["test"], root)
         rows[name] = _stage(
-            f"evaluate ({name})",
-            timings,
-            evaluate,
-            model,
-            samples,
-            eval_cfg,
-            id2label=model.config.id2label,
-            progress=progress,
-        )
+            f"evaluate ({name})", timings, _evaluate_row,
+            final, data["test"], root, out_dir / f"eval-{name}", s, progress,
+        )  # fmt: skip
         rows[name]["model_dir"] = str(final)
-
     _stage(
-        "reconstruction picture",
-        timings,
-        _reconstruction,
-        pretrained,
-        data["test"],
-        root,
-        out_dir,
-        s,
-    )
+        "reconstruction picture", timings, _reconstruction, pretrained, data["test"], root,
+        out_dir, s,
+    )  # fmt: skip
     return {"seed": seed, "timings_s": timings, "results": rows}
-
-
-def _read_samples(list_file: Path, root: str) -> list[tuple[str, int]]:
-    from videomae.data.datasets import read_list_file
-
-    return [(str(smp.path), int(smp.label)) for smp in read_list_file(list_file, root=root)]
 
 
 def _reconstruction(
     model_dir: Path, list_file: Path, root: str, out_dir: Path, s: DemoSettings
 ) -> None:
-    from videomae.inference.reconstruct import reconstruct_video
-
-    path, _ = _read_samples(list_file, root)[0]
+    path, _ = read_samples(list_file, root=root)[0]
     reconstruct_video(
         model_dir, path, out_dir / "reconstruction.png", mask_ratio=s.mask_ratio,
         mask_kind=s.mask_kind, sampling_rate=1,

@@ -53,7 +53,10 @@ def resolve_file(
     local_files_only: bool = False,
     required: bool = True,
 ) -> Path | None:
-    """Path of `filename` in a local folder or a hub repo (downloaded into the HF cache)."""
+    """Path of ``filename`` in a local folder or a hub repo (downloaded into the HF cache).
+
+    A missing file raises :class:`CheckpointError` when ``required``, else gives None.
+    """
     local = Path(name_or_path)
     if local.is_dir():
         candidate = local / filename
@@ -69,34 +72,35 @@ def resolve_file(
         raise CheckpointError(
             f"{name!r} is neither an existing folder nor a hub id like 'MCG-NJU/videomae-base'"
         )
-    try:
-        import huggingface_hub
-        from huggingface_hub import errors as hub_errors
-    except ImportError as err:  # pragma: no cover - huggingface_hub is a dependency
-        raise CheckpointError("downloading from the hub needs huggingface_hub") from err
     if not local_files_only and not hub_resolvable():
         local_files_only = True
+    options = dict(
+        revision=revision, token=token, cache_dir=cache_dir, local_files_only=local_files_only
+    )
+    return _download(name, filename, options, required)
+
+
+def _download(name: str, filename: str, options: dict, required: bool) -> Path | None:
+    """``hf_hub_download`` with its errors turned into one clear :class:`CheckpointError`."""
+    import huggingface_hub
+    from huggingface_hub import errors as hub_errors
+
     offline_message = (
         f"could not fetch {filename} of {name!r} from the Hugging Face Hub and it is not in "
         "the local cache (no network, or HF_HUB_OFFLINE=1). Without network, download the "
         "folder elsewhere and pass its local path instead of the hub id"
     )
+    missing = (hub_errors.EntryNotFoundError,)  # the repo exists but lacks this file
+    remote_missing = getattr(hub_errors, "RemoteEntryNotFoundError", None)
+    if remote_missing is not None:
+        missing += (remote_missing,)
     try:
-        return Path(
-            huggingface_hub.hf_hub_download(
-                name,
-                filename,
-                revision=revision,
-                token=token,
-                cache_dir=cache_dir,
-                local_files_only=local_files_only,
-            )
-        )
+        return Path(huggingface_hub.hf_hub_download(name, filename, **options))
     except hub_errors.LocalEntryNotFoundError:
         if required:
             raise CheckpointError(offline_message) from None
         return None
-    except hub_errors.EntryNotFoundError:  # the repo exists but lacks this file
+    except missing:
         if required:
             raise CheckpointError(f"hub repo {name} has no file {filename}") from None
         return None
@@ -106,11 +110,7 @@ def resolve_file(
             "token=... for a private repo"
         ) from None
     except hub_errors.RevisionNotFoundError:
+        revision = options.get("revision")
         raise CheckpointError(f"hub repo {name!r} has no revision {revision!r}") from None
     except Exception as err:
-        remote_missing = getattr(hub_errors, "RemoteEntryNotFoundError", None)
-        if remote_missing is not None and isinstance(err, remote_missing):
-            if required:
-                raise CheckpointError(f"hub repo {name} has no file {filename}") from None
-            return None
         raise CheckpointError(f"{offline_message} [{type(err).__name__}]") from None

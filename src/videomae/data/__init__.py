@@ -1,23 +1,4 @@
-"""Data: list files and class folders, video datasets, clip transforms, mixup, synthetic videos."""
-
-from videomae.data.datasets import (
-    Sample,
-    VideoClassificationDataset,
-    VideoPretrainDataset,
-    load_samples,
-    read_label_names,
-    read_list_file,
-    scan_class_folders,
-    scan_videos,
-)
-
-__all__ = [
-    "Sample",
-    "VideoClassificationDataset",
-    "VideoPretrainDataset",
-    "load_samples",
-    "read_label_names",
-    "read_list_file",
-    "scan_class_folders",
-    "scan_videos",
-]
+"""Data: list files and class folders (``lists``), class-name files (``labels``), video
+datasets (``datasets``), clip transforms (``transforms``, ``randaugment``), mixup, synthetic
+videos. Import the submodule you need: this package imports none of them, so the light ones
+(lists, labels, synthetic) load without the torch-heavy ones."""

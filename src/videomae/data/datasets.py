@@ -1,8 +1,9 @@
-"""Video datasets for pre-training and fine-tuning: list files, class folders, bad-file skipping.
+"""Video datasets for pre-training and fine-tuning, with bad-file skipping.
 
-Every random choice of a sample (clip position, crop, flip, RandAugment, erasing, masks) is
-drawn from generators seeded by ``getitem_seeded(index, seed)``; the training loop passes a seed
-derived from (run seed, epoch, index), so a sample is the same whichever worker or rank builds it.
+Samples come from :mod:`videomae.data.lists` (list files, class folders). Every random choice
+of a sample (clip position, crop, flip, RandAugment, erasing, masks) is drawn from generators
+seeded by ``getitem_seeded(index, seed)``; the training loop passes a seed derived from (run
+seed, epoch, index), so a sample is the same whichever worker or rank builds it.
 
 Bad files (missing, undecodable) never stop a run: the dataset moves on to the next index
 (deterministically), counts the failure, and reports ``{path, line, reason}`` under the
@@ -14,175 +15,26 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from videomae.data.lists import Sample
+from videomae.data.randaugment import rand_augment
+from videomae.data.transforms import (
+    horizontal_flip,
+    multi_scale_crop,
+    random_erasing,
+    random_resized_crop,
+)
+from videomae.errors import VideoDecodeError
+from videomae.masking import decoder_targets, make_mask, running_cell_mask
+from videomae.processing.ops import center_crop, normalize, resize_short_side
 from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
-
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".wmv")
-
-
-class Sample(NamedTuple):
-    """One entry of a data list: file path, integer label (None when unlabeled), source line."""
-
-    path: str
-    label: int | None
-    line: int | None
-
-
-# ----------------------------------------------------------------------------- lists and folders
-
-
-def _split_fields(line: str) -> list[str]:
-    if "," in line:
-        return [f.strip() for f in line.split(",")]
-    return line.split()
-
-
-def read_label_names(path: str | os.PathLike) -> list[str]:
-    """Class names from a file: one name per line (index = order), or ``index name`` /
-    ``index,name`` / ``name,index`` lines. Returns names in index order."""
-    entries: dict[int, str] = {}
-    order: list[str] = []
-    for raw in Path(path).read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        fields = _split_fields(line) if "," in line else line.split(maxsplit=1)
-        if len(fields) == 2 and fields[0].lstrip("-").isdigit():
-            entries[int(fields[0])] = fields[1].strip().strip('"')
-        elif len(fields) == 2 and fields[1].lstrip("-").isdigit():
-            entries[int(fields[1])] = fields[0].strip().strip('"')
-        else:
-            order.append(line.strip('"'))
-    if entries and order:
-        raise ValueError(
-            f"{path}: mixes indexed lines ('0 name') and bare names; use one style per file"
-        )
-    if order:
-        return order
-    if sorted(entries) != list(range(len(entries))):
-        raise ValueError(
-            f"{path}: label indices must be 0..{len(entries) - 1} without gaps, got "
-            f"{sorted(entries)[:10]}..."
-        )
-    return [entries[i] for i in range(len(entries))]
-
-
-def read_list_file(
-    path: str | os.PathLike,
-    root: str | os.PathLike | None = None,
-    label_names: Sequence[str] | None = None,
-) -> list[Sample]:
-    """Parse a data list in the original release's format.
-
-    One video per line: ``path label`` (space separated, as the Kinetics / SSv2 / UCF101 / HMDB51
-    lists) or ``path,label``; a line with just ``path`` is unlabeled (pre-training). Extra
-    columns are ignored. ``root`` is prefixed to relative paths. A label may also be a class
-    name from ``label_names``. Blank lines and ``#`` comments are skipped. Malformed labels raise
-    ``ValueError`` naming the line.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"data list {path} does not exist")
-    names = {n: i for i, n in enumerate(label_names)} if label_names is not None else {}
-    samples: list[Sample] = []
-    for line_no, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        fields = _split_fields(line)
-        video = fields[0]
-        if root is not None and not os.path.isabs(video):
-            video = os.path.join(os.fspath(root), video)
-        label: int | None = None
-        if len(fields) >= 2 and fields[1] != "":
-            token = fields[1]
-            if token.lstrip("-").isdigit():
-                label = int(token)
-            elif token in names:
-                label = names[token]
-            else:
-                raise ValueError(
-                    f"{path}:{line_no}: label {token!r} is neither an integer nor a known class "
-                    "name; expected 'path label' per line (pass label_names to use names)"
-                )
-            if label_names is not None and not 0 <= label < len(label_names):
-                raise ValueError(
-                    f"{path}:{line_no}: label {label} is outside 0..{len(label_names) - 1} "
-                    f"({len(label_names)} label names)"
-                )
-        samples.append(Sample(video, label, line_no))
-    if not samples:
-        raise ValueError(f"data list {path} holds no entries")
-    return samples
-
-
-def _is_video(p: Path) -> bool:
-    return p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS and not p.name.startswith(".")
-
-
-def scan_class_folders(root: str | os.PathLike) -> tuple[list[Sample], list[str]]:
-    """``root/<class>/<video>`` -> (samples, class names); classes sorted by name."""
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"class folder root {root} does not exist")
-    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
-    if not classes:
-        raise ValueError(f"{root} has no sub-folders; expected one folder of videos per class")
-    samples = [
-        Sample(str(p), label, None)
-        for label, name in enumerate(classes)
-        for p in sorted((root / name).rglob("*"))
-        if _is_video(p)
-    ]
-    if not samples:
-        raise ValueError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) under {root}/<class>/")
-    return samples, classes
-
-
-def scan_videos(root: str | os.PathLike) -> list[Sample]:
-    """Every video file under ``root`` (recursive, sorted), unlabeled, for pre-training."""
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"video folder {root} does not exist")
-    samples = [Sample(str(p), None, None) for p in sorted(root.rglob("*")) if _is_video(p)]
-    if not samples:
-        raise ValueError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) under {root}")
-    return samples
-
-
-def load_samples(
-    source: str | os.PathLike,
-    root: str | os.PathLike | None = None,
-    label_names: Sequence[str] | None = None,
-    *,
-    labeled: bool,
-) -> tuple[list[Sample], list[str] | None]:
-    """A list file or a folder -> (samples, class names or None).
-
-    A folder is read as class folders when ``labeled`` and as a plain video folder otherwise.
-    """
-    p = Path(source)
-    if p.is_dir():
-        if labeled:
-            samples, classes = scan_class_folders(p)
-            return samples, list(label_names) if label_names is not None else classes
-        return scan_videos(p), None
-    samples = read_list_file(p, root, label_names)
-    if labeled:
-        missing = [s for s in samples if s.label is None]
-        if missing:
-            raise ValueError(
-                f"{p}:{missing[0].line}: no label for {missing[0].path!r}; fine-tuning needs "
-                "'path label' on every line"
-            )
-    return samples, list(label_names) if label_names is not None else None
-
+from videomae.video.decode import read_clip, read_small_video
+from videomae.video.sampling import one_clip_indices
 
 # ----------------------------------------------------------------------------- shared machinery
 
@@ -224,26 +76,47 @@ class _VideoDataset(Dataset):
         small clips read many times, where opening and decoding a file costs more than the
         training step (the demo). Videos above a quarter of the budget are decoded per clip.
         """
-        from videomae.video.decode import read_clip, read_small_video
-        from videomae.video.sampling import one_clip_indices
-
         kw = dict(strategy=strategy, sampling_rate=sampling_rate, train=train, rng=rng)
-        if self.cache_mb <= 0 or path in self._too_big:
-            return read_clip(path, num_frames, **kw).frames
-        frames = self._cache.get(path)
+        frames = self._cached_video(path) if self.cache_mb > 0 else None
         if frames is None:
-            budget = int(self.cache_mb * 2**20)
-            whole = read_small_video(path, budget // 4)
-            if whole is None:
-                self._too_big.add(path)
-                return read_clip(path, num_frames, **kw).frames
-            frames = self._cache[path] = whole.frames
-            self._cache_bytes += frames.nbytes
-            while self._cache_bytes > budget:
-                self._cache_bytes -= self._cache.popitem(last=False)[1].nbytes
-        else:
-            self._cache.move_to_end(path)
+            return read_clip(path, num_frames, **kw).frames
         return frames[torch.from_numpy(one_clip_indices(len(frames), num_frames, **kw))]
+
+    def _cached_video(self, path: str) -> torch.Tensor | None:
+        """Every frame of ``path`` from the cache (decoded and added on a miss), or None when
+        the video is too big to cache."""
+        if path in self._too_big:
+            return None
+        frames = self._cache.get(path)
+        if frames is not None:
+            self._cache.move_to_end(path)
+            return frames
+        budget = int(self.cache_mb * 2**20)
+        whole = read_small_video(path, budget // 4)
+        if whole is None:
+            self._too_big.add(path)
+            return None
+        frames = self._cache[path] = whole.frames
+        self._cache_bytes += frames.nbytes
+        while self._cache_bytes > budget:
+            self._cache_bytes -= self._cache.popitem(last=False)[1].nbytes
+        return frames
+
+    def _clip_frames(self, path: str, train: bool, rng: np.random.Generator) -> torch.Tensor:
+        """(T, C, H, W) uint8 clip of ``path`` with the subclass's ``num_frames``,
+        ``strategy``, ``sampling_rate`` and ``short_side`` (resized when set)."""
+        clip = self._read_clip(
+            path,
+            self.num_frames,
+            strategy=self.strategy,
+            sampling_rate=self.sampling_rate,
+            train=train,
+            rng=rng,
+        )
+        frames = _frames_tchw(clip)
+        if self.short_side:
+            frames = resize_short_side(frames, self.short_side)
+        return frames
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -258,8 +131,6 @@ class _VideoDataset(Dataset):
 
     def getitem_seeded(self, index: int, seed: int) -> Any:
         """The sample at ``index`` (or the next good one), all randomness drawn from ``seed``."""
-        from videomae.errors import VideoDecodeError
-
         skipped: list[dict[str, Any]] = []
         n = len(self.samples)
         for k in range(min(self.max_skips + 1, n)):
@@ -348,8 +219,6 @@ class VideoPretrainDataset(_VideoDataset):
 
     def masks(self, generator: torch.Generator) -> dict[str, torch.Tensor]:
         """One sample's masks: ``bool_masked_pos`` (N,) and, if enabled, ``decoder_mask`` (N,)."""
-        from videomae.masking import decoder_targets, make_mask, running_cell_mask
-
         enc = make_mask(self.mask_kind, 1, self.grid, self.mask_ratio, generator=generator)
         out = {"bool_masked_pos": enc[0]}
         if self.decoder_mask == "running_cell":
@@ -360,20 +229,7 @@ class VideoPretrainDataset(_VideoDataset):
     def _load(
         self, sample: Sample, index: int, tgen: torch.Generator, ngen: np.random.Generator
     ) -> Any:
-        from videomae.data.transforms import horizontal_flip, multi_scale_crop
-        from videomae.processing.ops import normalize, resize_short_side
-
-        clip = self._read_clip(
-            sample.path,
-            self.num_frames,
-            strategy=self.strategy,
-            sampling_rate=self.sampling_rate,
-            train=True,
-            rng=ngen,
-        )
-        frames = _frames_tchw(clip)  # (T, C, H, W) uint8
-        if self.short_side:
-            frames = resize_short_side(frames, self.short_side)
+        frames = self._clip_frames(sample.path, True, ngen)
         items = []
         for _ in range(self.repeats):
             x = multi_scale_crop(frames, self.input_size, self.scales, generator=tgen)
@@ -442,43 +298,28 @@ class VideoClassificationDataset(_VideoDataset):
     def _load(
         self, sample: Sample, index: int, tgen: torch.Generator, ngen: np.random.Generator
     ) -> Any:
-        from videomae.processing.ops import center_crop, normalize, resize_short_side
-
-        clip = self._read_clip(
-            sample.path,
-            self.num_frames,
-            strategy=self.strategy,
-            sampling_rate=self.sampling_rate,
-            train=self.train,
-            rng=ngen,
-        )
-        frames = _frames_tchw(clip)  # (T, C, H, W) uint8
-        if self.short_side:
-            frames = resize_short_side(frames, self.short_side)
+        frames = self._clip_frames(sample.path, self.train, ngen)
         label = torch.tensor(int(sample.label), dtype=torch.long)
         index_t = torch.tensor(index, dtype=torch.long)
         if not self.train:
             x = normalize(center_crop(frames, self.input_size), self.mean, self.std)
             return {"pixel_values": x, "labels": label, "index": index_t}
-
-        from videomae.data.transforms import (
-            horizontal_flip,
-            rand_augment,
-            random_erasing,
-            random_resized_crop,
-        )
-
-        items = []
-        for _ in range(self.repeats):
-            x = frames
-            if self.rand_augment is not None:
-                n_ops, mag = self.rand_augment
-                x = rand_augment(x, int(n_ops), float(mag), generator=tgen)
-            x = random_resized_crop(x, self.input_size, self.scale, self.ratio, generator=tgen)
-            if self.flip:
-                x = horizontal_flip(x, 0.5, generator=tgen)
-            x = normalize(x, self.mean, self.std)
-            if self.erase_prob > 0:
-                x = random_erasing(x, self.erase_prob, generator=tgen)
-            items.append({"pixel_values": x, "labels": label, "index": index_t})
+        items = [
+            {"pixel_values": self._train_view(frames, tgen), "labels": label, "index": index_t}
+            for _ in range(self.repeats)
+        ]
         return items if self.repeats > 1 else items[0]
+
+    def _train_view(self, frames: torch.Tensor, tgen: torch.Generator) -> torch.Tensor:
+        """One augmented, normalised view of a (T, C, H, W) uint8 clip (the training recipe)."""
+        x = frames
+        if self.rand_augment is not None:
+            n_ops, mag = self.rand_augment
+            x = rand_augment(x, int(n_ops), float(mag), generator=tgen)
+        x = random_resized_crop(x, self.input_size, self.scale, self.ratio, generator=tgen)
+        if self.flip:
+            x = horizontal_flip(x, 0.5, generator=tgen)
+        x = normalize(x, self.mean, self.std)
+        if self.erase_prob > 0:
+            x = random_erasing(x, self.erase_prob, generator=tgen)
+        return x

@@ -28,6 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
+from videomae.data.drawing import (
+    Scene,
+    draw_scene,
+    moved_background,
+    object_coords,
+    shape_mask,
+)
+from videomae.video.write import write_video
+
 ACTIONS: tuple[str, ...] = (
     "move_left",
     "move_right",
@@ -38,9 +47,6 @@ ACTIONS: tuple[str, ...] = (
     "grow",
     "shrink",
 )
-
-SHAPES: tuple[str, ...] = ("rectangle", "ellipse", "triangle", "cross", "diamond")
-BACKGROUNDS: tuple[str, ...] = ("texture", "noise", "smooth", "flat")
 
 # split name -> small integer mixed into each clip's seed, so splits never share clips
 _SPLIT_IDS = {"unlabeled": 1, "train": 2, "val": 3, "test": 4}
@@ -59,83 +65,63 @@ def _label_index(label: int | str, classes: Sequence[str]) -> int:
     return int(label)
 
 
-def _upsample(grid: np.ndarray, size: int) -> np.ndarray:
-    """Bilinear upsampling of a (g, g, C) grid to (size, size, C), corners aligned."""
-    g = grid.shape[0]
-    pos = np.linspace(0.0, g - 1.0, size)
-    i0 = np.clip(np.floor(pos).astype(np.int64), 0, g - 2)
-    f = (pos - i0)[:, None]
-    rows = grid[i0] * (1.0 - f[..., None]) + grid[i0 + 1] * f[..., None]  # (size, g, C)
-    cols = rows[:, i0] * (1.0 - f[None, :, :]) + rows[:, i0 + 1] * f[None, :, :]
-    return cols  # (size, size, C)
+def _trajectory(action: str, scene: Scene, num_frames: int) -> tuple[np.ndarray, ...]:
+    """Per-frame (cx, cy, angle, half-size) of the object: the only place the label enters."""
+    s = np.linspace(0.0, 1.0, num_frames)  # clip progress per frame
+    cx0, cy0, angle0, scale0 = scene.cx0, scene.cy0, scene.angle0, scene.scale0
+    cx = np.full(num_frames, cx0)
+    cy = np.full(num_frames, cy0)
+    ang = np.full(num_frames, angle0)
+    scale = np.full(num_frames, scale0)
+    if action == "move_left":
+        cx = cx0 - scene.dist * s
+    elif action == "move_right":
+        cx = cx0 + scene.dist * s
+    elif action == "move_up":
+        cy = cy0 - scene.dist * s
+    elif action == "move_down":
+        cy = cy0 + scene.dist * s
+    elif action == "rotate_cw":  # clockwise on screen: image y points down, so angle grows
+        ang = angle0 + scene.dtheta * s
+    elif action == "rotate_ccw":
+        ang = angle0 - scene.dtheta * s
+    elif action == "grow":
+        scale = scale0 * scene.zfac**s
+    elif action == "shrink":
+        scale = scale0 * scene.zfac ** (-s)
+    return cx, cy, ang, scale
 
 
-def _background(
-    kind: str, size: int, rng: np.random.Generator, canvas: int | None = None
+def _static_background(
+    scene: Scene, size: int, off: float, xx: np.ndarray, yy: np.ndarray
 ) -> np.ndarray:
-    """A static (canvas, canvas, 3) float background in [0, 1]; ``canvas`` defaults to ``size``.
-
-    Texture scales are set relative to the frame ``size``, so a larger canvas (for a moving
-    background) has the same look, only more of it.
-    """
-    canvas = canvas or size
-    k = canvas / size
-    base = rng.uniform(0.15, 0.85, size=3)
-    if kind == "flat":
-        return np.broadcast_to(base, (canvas, canvas, 3)).copy()
-    coarse = _upsample(rng.uniform(-1, 1, size=(max(2, round(4 * k)),) * 2 + (3,)), canvas)
-    if kind == "smooth":
-        return np.clip(base + 0.25 * coarse, 0.0, 1.0)
-    cells = max(2, canvas // 4)
-    fine = _upsample(rng.uniform(-1, 1, size=(cells, cells, 3)), canvas)
-    if kind == "texture":
-        return np.clip(base + 0.18 * coarse + 0.18 * fine, 0.0, 1.0)
-    if kind == "noise":
-        return np.clip(base + 0.12 * coarse + 0.25 * rng.uniform(-1, 1, (canvas, canvas, 3)), 0, 1)
-    raise ValueError(f"unknown background {kind!r}: expected one of {list(BACKGROUNDS)}")
+    """The frame-sized centre of the background with the static distractors drawn in."""
+    static = scene.bg[int(off) : int(off) + size, int(off) : int(off) + size].copy()
+    for d_shape, d_col, d_scale, d_ang, (dx, dy) in scene.distractors:
+        u, v = object_coords(xx, yy, (dx, dy), d_ang, d_scale, 1.0)
+        static[shape_mask(d_shape, u, v)] = d_col
+    return static
 
 
-def _shape_mask(shape: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Inside test in canonical object coordinates, object spans about [-1, 1]^2."""
-    au, av = np.abs(u), np.abs(v)
-    if shape == "rectangle":  # a bar, long along u: rotation is visible from the outline too
-        return (au <= 1.0) & (av <= 0.55)
-    if shape == "ellipse":
-        return (u / 1.0) ** 2 + (v / 0.6) ** 2 <= 1.0
-    if shape == "triangle":  # apex up, base at v = +0.8 (image v grows downwards)
-        return (v >= -1.0) & (v <= 0.8) & (au <= 0.55 * (v + 1.0))
-    if shape == "cross":
-        return ((au <= 1.0) & (av <= 0.3)) | ((au <= 0.3) & (av <= 0.75))
-    if shape == "diamond":
-        return au / 1.0 + av / 0.65 <= 1.0
-    raise ValueError(f"unknown shape {shape!r}: expected one of {list(SHAPES)}")
+def _paint_object(
+    frame: np.ndarray, scene: Scene, u: np.ndarray, v: np.ndarray, textured: bool
+) -> None:
+    """Fill the object's pixels of ``frame`` in place (textured or flat colour)."""
+    inside = shape_mask(scene.shape, u, v)
+    if textured:
+        cells = scene.tex.shape[0]
+        iu = np.clip(((u + 1.0) * 0.5 * cells).astype(np.int64), 0, cells - 1)
+        iv = np.clip(((v + 1.0) * 0.5 * cells).astype(np.int64), 0, cells - 1)
+        frame[inside] = scene.colour * scene.tex[iv[inside], iu[inside]]
+    else:
+        frame[inside] = scene.colour
 
 
-def _moved_background(
-    bg: np.ndarray,
-    xx: np.ndarray,
-    yy: np.ndarray,
-    size: int,
-    off: float,
-    amount: float,
-    motion: tuple[float, float, float, float],
-) -> np.ndarray:
-    """Sample the (canvas, canvas, 3) background moved by ``amount`` x the object's motion.
-
-    ``motion`` = (dx, dy, dangle, zoom) of the object since frame 0; the background is shifted,
-    rotated and zoomed the same way (times ``amount``) about the frame centre. Nearest sampling.
-    """
-    dx, dy, dang, zoom = motion
-    c = size / 2.0
-    px, py = xx - c - amount * dx, yy - c - amount * dy  # undo the translation
-    a = -amount * dang  # undo the rotation
-    z = zoom**amount
-    qx = (np.cos(a) * px - np.sin(a) * py) / z + c + off
-    qy = (np.sin(a) * px + np.cos(a) * py) / z + c + off
-    n = bg.shape[0]
-    ix = np.clip(qx.astype(np.int64), 0, n - 1)
-    iy = np.clip(qy.astype(np.int64), 0, n - 1)
-    return bg[iy, ix]
+def _check_clip_size(num_frames: int, size: int) -> None:
+    if num_frames < 2:
+        raise ValueError(f"num_frames must be >= 2 to show motion, got {num_frames}")
+    if size < 8:
+        raise ValueError(f"size must be >= 8 pixels, got {size}")
 
 
 def render_clip(
@@ -161,8 +147,8 @@ def render_clip(
     the same generator state gives the same clip. Every random draw happens before the label is
     looked at, so the first frame does not depend on the label.
 
-    Style knobs: ``background`` (one of :data:`BACKGROUNDS`), ``object_texture`` (blocky random
-    texture on the object, else flat colour), ``frame_noise`` (std of i.i.d. per-frame pixel
+    Style knobs: ``background`` (one of :data:`videomae.data.drawing.BACKGROUNDS`),
+    ``object_texture`` (blocky random texture on the object, else flat colour), ``frame_noise`` (std of i.i.d. per-frame pixel
     noise), ``min_scale``/``max_scale`` (object half-size as a fraction of the frame),
     ``travel`` (fraction of the frame a moving object crosses over the clip), ``turn``
     (rotation over the clip, in half-turns), ``zoom`` (total scale factor for grow/shrink),
@@ -172,94 +158,30 @@ def render_clip(
     """
     if rng is None:
         rng = np.random.default_rng()
-    if num_frames < 2:
-        raise ValueError(f"num_frames must be >= 2 to show motion, got {num_frames}")
-    if size < 8:
-        raise ValueError(f"size must be >= 8 pixels, got {size}")
+    _check_clip_size(num_frames, size)
     action = ACTIONS[_label_index(label, ACTIONS)]
-
-    # ---- every random draw, label-independent ----
     canvas = 2 * size if background_motion else size  # room for the background to move
-    bg = _background(background, size, rng, canvas)  # (canvas, canvas, 3)
-    shape = SHAPES[rng.integers(len(SHAPES))]
-    colour = rng.uniform(0.0, 1.0, size=3)
-    if np.abs(colour - bg.mean(axis=(0, 1))).max() < 0.35:  # keep contrast with the background
-        colour = (colour + 0.5) % 1.0
-    tex_cells = int(rng.integers(3, 7))
-    tex = rng.uniform(0.45, 1.0, size=(tex_cells, tex_cells, 1))  # blocky object texture
-    scale0 = rng.uniform(min_scale, max_scale) * size  # half-size in pixels
-    angle0 = rng.uniform(0.0, 2.0 * np.pi)
-    aspect = rng.uniform(0.8, 1.25)
-    cx0, cy0 = rng.uniform(0.3, 0.7, size=2) * size
-    dist = rng.uniform(*travel) * size
-    dtheta = rng.uniform(*turn) * np.pi
-    zfac = rng.uniform(*zoom)
-    distractors = []
-    for _ in range(num_distractors):
-        distractors.append(
-            (
-                SHAPES[rng.integers(len(SHAPES))],
-                rng.uniform(0.0, 1.0, size=3),
-                rng.uniform(0.08, 0.14) * size,
-                rng.uniform(0.0, 2.0 * np.pi),
-                rng.uniform(0.1, 0.9, size=2) * size,
-            )
-        )
-    noise = frame_noise * rng.standard_normal((num_frames, size, size, 3))
-
-    # ---- motion: the only place the label enters ----
-    s = np.linspace(0.0, 1.0, num_frames)  # clip progress per frame
-    cx = np.full(num_frames, cx0)
-    cy = np.full(num_frames, cy0)
-    ang = np.full(num_frames, angle0)
-    scale = np.full(num_frames, scale0)
-    if action == "move_left":
-        cx = cx0 - dist * s
-    elif action == "move_right":
-        cx = cx0 + dist * s
-    elif action == "move_up":
-        cy = cy0 - dist * s
-    elif action == "move_down":
-        cy = cy0 + dist * s
-    elif action == "rotate_cw":  # clockwise on screen: image y points down, so angle grows
-        ang = angle0 + dtheta * s
-    elif action == "rotate_ccw":
-        ang = angle0 - dtheta * s
-    elif action == "grow":
-        scale = scale0 * zfac**s
-    elif action == "shrink":
-        scale = scale0 * zfac ** (-s)
-
+    scene = draw_scene(
+        rng, num_frames, size, canvas, background=background, frame_noise=frame_noise,
+        min_scale=min_scale, max_scale=max_scale, travel=travel, turn=turn, zoom=zoom,
+        num_distractors=num_distractors,
+    )  # fmt: skip
+    cx, cy, ang, scale = _trajectory(action, scene, num_frames)
     yy, xx = np.meshgrid(np.arange(size) + 0.5, np.arange(size) + 0.5, indexing="ij")
-    frames = np.empty((num_frames, size, size, 3), dtype=np.float64)
     off = (canvas - size) / 2.0
-    static = bg[int(off) : int(off) + size, int(off) : int(off) + size].copy()  # (H, W, 3)
-    for d_shape, d_col, d_scale, d_ang, (dx, dy) in distractors:
-        c, sn = np.cos(d_ang), np.sin(d_ang)
-        u = (c * (xx - dx) + sn * (yy - dy)) / d_scale
-        v = (-sn * (xx - dx) + c * (yy - dy)) / d_scale
-        static[_shape_mask(d_shape, u, v)] = d_col
+    static = _static_background(scene, size, off, xx, yy)
+    frames = np.empty((num_frames, size, size, 3), dtype=np.float64)
     for t in range(num_frames):
-        c, sn = np.cos(ang[t]), np.sin(ang[t])
-        dx, dy = xx - cx[t], yy - cy[t]
-        u = (c * dx + sn * dy) / (scale[t] * aspect)  # (H, W) object coordinates
-        v = (-sn * dx + c * dy) / (scale[t] / aspect)
-        inside = _shape_mask(shape, u, v)
+        u, v = object_coords(xx, yy, (cx[t], cy[t]), ang[t], scale[t], scene.aspect)
         if background_motion:
-            frame = _moved_background(
-                bg, xx, yy, size, off, background_motion,
-                (cx[t] - cx0, cy[t] - cy0, ang[t] - angle0, scale[t] / scale0),
-            )  # fmt: skip
+            motion = (cx[t] - scene.cx0, cy[t] - scene.cy0, ang[t] - scene.angle0,
+                      scale[t] / scene.scale0)  # fmt: skip
+            frame = moved_background(scene.bg, xx, yy, size, off, background_motion, motion)
         else:
             frame = static.copy()
-        if object_texture:
-            iu = np.clip(((u + 1.0) * 0.5 * tex_cells).astype(np.int64), 0, tex_cells - 1)
-            iv = np.clip(((v + 1.0) * 0.5 * tex_cells).astype(np.int64), 0, tex_cells - 1)
-            frame[inside] = colour * tex[iv[inside], iu[inside]]
-        else:
-            frame[inside] = colour
+        _paint_object(frame, scene, u, v, object_texture)
         frames[t] = frame
-    frames += noise
+    frames += scene.noise
     return (np.clip(frames, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
@@ -308,23 +230,65 @@ def generate_clips(
 
 
 # Near-lossless H.264: full colour resolution (yuv444p) and quantiser 0. Tiny frames suffer
-# badly from the camera default (yuv420p halves the colour resolution: a 32 x 32 demo clip
-# decodes at 27.9 dB PSNR; this setting gives 52.1 dB, the rounding of the RGB <-> YUV
-# conversion), so what the models see is what was rendered.
+# badly from the camera default (yuv420p halves the colour resolution), so what the models see
+# is what was rendered; docs/demo.md has the measured difference.
 _LOSSLESS = {"pix_fmt": "yuv444p", "options": {"qp": "0", "preset": "veryfast"}}
 
 
 def _write_one(job: tuple) -> None:
     path, action, num_frames, size, fps, seed, split, index, lossless, style = job
-    import av
-
-    from videomae.video.write import write_video
+    import av  # optional dependency (the "video" extra): only writing files needs it
 
     frames = render_clip(action, num_frames, size, _clip_rng(seed, split, index), **style)
     if lossless and "libx264" in av.codecs_available:
         write_video(path, frames, fps=fps, codec="libx264", **_LOSSLESS)
     else:
         write_video(path, frames, fps=fps)
+
+
+def _plan(
+    root: Path, counts: dict[str, int], cls: list[int], seed: int, clip_args: tuple
+) -> tuple[list[tuple], dict[str, list[str]]]:
+    """(render jobs, list-file lines per split); creates the ``videos/<split>`` folders.
+
+    ``clip_args`` = (num_frames, size, fps, lossless, style), the same for every clip.
+    """
+    num_frames, size, fps, lossless, style = clip_args
+    jobs, lines = [], {}
+    for split, n in counts.items():
+        (root / "videos" / split).mkdir(parents=True, exist_ok=True)
+        labels = _balanced_labels(n, len(cls), seed, split)
+        rows = []
+        for i in range(n):
+            rel = f"videos/{split}/{i:06d}.mp4"
+            jobs.append(
+                (str(root / rel), cls[labels[i]], num_frames, size, fps, seed, split, i,
+                 lossless, style)
+            )  # fmt: skip
+            rows.append(rel if split == "unlabeled" else f"{rel} {int(labels[i])}")
+        lines[split] = rows
+    return jobs, lines
+
+
+def _run(jobs: list[tuple], workers: int | None) -> None:
+    """Render and encode every job, in ``workers`` processes (in-process for few jobs)."""
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    if workers <= 1 or len(jobs) < 8:
+        for job in jobs:
+            _write_one(job)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(_write_one, jobs, chunksize=16))
+
+
+def _write_lists(root: Path, lines: dict[str, list[str]], names: list[str]) -> dict[str, Path]:
+    paths: dict[str, Path] = {"root": root}
+    for split, rows in lines.items():
+        paths[split] = root / f"{split}.txt"
+        paths[split].write_text("".join(r + "\n" for r in rows))
+    paths["labels"] = root / "labels.txt"
+    paths["labels"].write_text("".join(n + "\n" for n in names))
+    return paths
 
 
 def make_dataset(
@@ -364,40 +328,6 @@ def make_dataset(
     for split, n in counts.items():
         if n < 0:
             raise ValueError(f"num_{split} must be >= 0, got {n}")
-    jobs, lines = [], {}
-    for split, n in counts.items():
-        (root / "videos" / split).mkdir(parents=True, exist_ok=True)
-        labels = _balanced_labels(n, len(cls), seed, split)
-        rows = []
-        for i in range(n):
-            rel = f"videos/{split}/{i:06d}.mp4"
-            jobs.append(
-                (
-                    str(root / rel),
-                    cls[labels[i]],
-                    num_frames,
-                    size,
-                    fps,
-                    seed,
-                    split,
-                    i,
-                    lossless,
-                    style,
-                )
-            )
-            rows.append(rel if split == "unlabeled" else f"{rel} {int(labels[i])}")
-        lines[split] = rows
-    workers = (os.cpu_count() or 1) if workers is None else workers
-    if workers <= 1 or len(jobs) < 8:
-        for job in jobs:
-            _write_one(job)
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(_write_one, jobs, chunksize=16))
-    paths: dict[str, Path] = {"root": root}
-    for split, rows in lines.items():
-        paths[split] = root / f"{split}.txt"
-        paths[split].write_text("".join(r + "\n" for r in rows))
-    paths["labels"] = root / "labels.txt"
-    paths["labels"].write_text("".join(n + "\n" for n in names))
-    return paths
+    jobs, lines = _plan(root, counts, cls, seed, (num_frames, size, fps, lossless, style))
+    _run(jobs, workers)
+    return _write_lists(root, lines, names)

@@ -7,9 +7,9 @@ from typing import Any
 
 import torch
 
+from videomae.data.lists import read_samples
 from videomae.evaluate.config import EvalConfig
 from videomae.evaluate.protocol import evaluate
-from videomae.evaluate.samples import read_samples
 from videomae.inference.classifier import VideoClassifier
 from videomae.runtime import parse_dtype
 

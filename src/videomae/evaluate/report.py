@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from videomae.evaluate.metrics import Outcome
-from videomae.viz import plot_confusion
+from videomae.viz.confusion import plot_confusion
 
 __all__ = ["write_confusion_csv", "write_predictions", "write_report"]
 

@@ -14,7 +14,11 @@ from videomae.modeling.models import VideoMAEForPreTraining
 from videomae.processing.ops import center_crop, normalize, resize_short_side
 from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD, resolve_device
 from videomae.video.decode import read_clip, read_frames
-from videomae.viz import reconstruct, save_reconstruction_gif, save_reconstruction_png
+from videomae.viz.reconstruction import (
+    reconstruct,
+    save_reconstruction_gif,
+    save_reconstruction_png,
+)
 
 __all__ = ["RECONSTRUCTION_SUFFIXES", "reconstruct_video"]
 

@@ -21,7 +21,9 @@ from typing import Any
 import torch
 
 from videomae.config import VideoMAEConfig
-from videomae.data.datasets import VideoClassificationDataset, load_samples, read_label_names
+from videomae.data.datasets import VideoClassificationDataset
+from videomae.data.labels import read_label_names
+from videomae.data.lists import load_samples
 from videomae.data.mixup import Mixup, smooth_one_hot
 from videomae.evaluate.metrics import topk_correct
 from videomae.modeling.losses import cross_entropy, soft_target_cross_entropy

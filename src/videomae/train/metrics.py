@@ -20,7 +20,7 @@ import torch
 
 from videomae._io import atomic_write_text
 from videomae.train import distributed as D
-from videomae.viz import plot_curves
+from videomae.viz.curves import plot_curves
 
 
 class LossWindow:

@@ -20,7 +20,8 @@ from pathlib import Path
 import torch
 
 from videomae.config import VideoMAEConfig
-from videomae.data.datasets import VideoPretrainDataset, load_samples
+from videomae.data.datasets import VideoPretrainDataset
+from videomae.data.lists import load_samples
 from videomae.modeling.models import VideoMAEForPreTraining
 from videomae.train import distributed as D
 from videomae.train.args import build_parser as config_parser

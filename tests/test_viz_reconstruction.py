@@ -1,4 +1,4 @@
-"""Reconstruction rows, the PNG/GIF layouts (exact sizes and pixel placement), curves, confusion."""
+"""Reconstruction rows and the PNG/GIF layouts (exact sizes and pixel placement)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-from videomae import viz
 from videomae.modeling.patches import normalize_patches, patchify
+from videomae.viz import reconstruction as viz
 
 IMNET_MEAN = torch.tensor([0.485, 0.456, 0.406])
 IMNET_STD = torch.tensor([0.229, 0.224, 0.225])
@@ -221,24 +221,3 @@ def test_single_channel_rows_are_saved_as_rgb(tmp_path) -> None:
     img = Image.open(viz.save_reconstruction_png(rows, tmp_path / "g.png"))
     assert img.mode == "RGB"
     assert img.getpixel((viz.PAD, viz.HEADER_H + viz.TITLE_H)) == (77, 77, 77)
-
-
-def test_plot_curves_from_csv_and_rows(tmp_path) -> None:
-    csv_path = tmp_path / "metrics.csv"
-    csv_path.write_text("step,loss,lr\n0,1.0,0.001\n10,0.5,\n20,0.25,0.0005\n30,nan,0.0001\n")
-    out = viz.plot_curves(
-        csv_path, tmp_path / "curves.png", keys=("loss", "lr"), log_y=[True, False]
-    )
-    assert Image.open(out).size[0] > 100
-    out2 = viz.plot_curves([{"step": 1, "loss": 2.0}], tmp_path / "c2.png")
-    assert out2.exists()
-    with pytest.raises(ValueError, match="not found"):
-        viz.plot_curves(csv_path, tmp_path / "c3.png", keys=("acc",))
-
-
-def test_plot_confusion_writes_png(tmp_path) -> None:
-    cm = torch.tensor([[3, 1, 0], [0, 2, 2], [1, 0, 4]])
-    out = viz.plot_confusion(cm, ["walk", "run", "jump"], tmp_path / "cm.png")
-    assert Image.open(out).size[0] > 100
-    with pytest.raises(ValueError, match="class names"):
-        viz.plot_confusion(cm, ["a"], tmp_path / "cm2.png")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from videomae.data.synthetic import ACTIONS, BACKGROUNDS, generate_clips, render_clip
+from videomae.data.drawing import BACKGROUNDS
+from videomae.data.synthetic import ACTIONS, generate_clips, render_clip
 
 
 def test_render_shape_dtype_and_determinism():

@@ -1,57 +1,24 @@
-"""The `videomae` command end to end on tiny checkpoints and videos written by the tests."""
+"""The subcommands end to end on tiny checkpoints and videos written by the tests."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_kwargs
+from _cli_helper import LABELS, make_assets
 from PIL import Image
 
-from videomae import VideoMAEConfig, VideoMAEForPreTraining, VideoMAEForVideoClassification
-from videomae.cli import CLIError, _optional, build_parser, main
+from videomae.cli.commands import CLIError, _optional
+from videomae.cli.main import main
 from videomae.inference.embeddings_io import load_embeddings
-from videomae.video.write import write_video
-from videomae.viz import ROW_KINDS, grid_size
-
-LABELS = ["walk", "run", "jump"]
-HUB_ID = "MCG-NJU/videomae-base-finetuned-kinetics"
+from videomae.viz.reconstruction import ROW_KINDS, grid_size
 
 
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory) -> dict:
-    root = tmp_path_factory.mktemp("cli")
-    rng = np.random.default_rng(0)
-    videos = []
-    for i in range(3):
-        path = root / "videos" / LABELS[i] / f"v{i}.mp4"
-        path.parent.mkdir(parents=True)
-        write_video(path, rng.integers(0, 256, size=(12, 40, 48, 3), dtype=np.uint8), fps=8)
-        videos.append(str(path))
-    torch.manual_seed(0)
-    clf = VideoMAEForVideoClassification(
-        VideoMAEConfig(**tiny_kwargs(id2label=dict(enumerate(LABELS))))
-    )
-    clf.save_pretrained(root / "clf")
-    VideoMAEForPreTraining(VideoMAEConfig(**tiny_kwargs())).save_pretrained(root / "pre")
-    return {"root": root, "clf": str(root / "clf"), "pre": str(root / "pre"), "videos": videos}
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
-    src = str(Path(__file__).resolve().parents[1] / "src")
-    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
-# ---------------------------------------------------------------------------------------------
-# classify
+    return make_assets(tmp_path_factory.mktemp("cli"))
 
 
 def test_classify_json_in_process(assets, capsys) -> None:
@@ -80,60 +47,6 @@ def test_classify_bad_file_is_skipped_and_exit_status_is_1(assets, capsys) -> No
     assert "1 of 3 videos failed" in captured.err
 
 
-@pytest.mark.parametrize("command", [["classify", "a.mp4"], ["embed", "a.mp4", "--out", "f.npy"]])
-def test_batch_size_and_workers_default_to_the_device_choice(command) -> None:
-    args = build_parser().parse_args(command)
-    # None -> inference.default_batch_size / default_num_workers: (1, 0) on CPU, (8, 2) on GPU
-    assert (args.batch_size, args.workers) == (None, None)
-    args = build_parser().parse_args([*command, "--batch-size", "4", "--workers", "3"])
-    assert (args.batch_size, args.workers) == (4, 3)
-
-
-def test_classify_subprocess_python_m(assets) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "videomae", "classify", assets["videos"][0]]
-        + ["--model", assets["clf"], "--json", "--top-k", "1"],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    (line,) = [json.loads(x) for x in proc.stdout.splitlines() if x.strip()]
-    assert line["path"] == assets["videos"][0]
-    assert line["top_k"][0]["label"] in LABELS
-
-
-def test_hub_id_offline_is_one_clear_line(tmp_path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "videomae", "classify", "x.mp4", "--model", HUB_ID],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        cwd=tmp_path,
-        timeout=120,
-    )
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("error: ") and "Traceback" not in proc.stderr
-    assert HUB_ID in lines[0] and "local" in lines[0]
-
-
-def test_single_input_errors_exit_2_without_traceback(assets, capsys) -> None:
-    rc = main(["reconstruct", str(assets["root"] / "nope.mp4"), "--model", assets["pre"]])
-    err = capsys.readouterr().err
-    assert rc == 2 and err.startswith("error: ") and "does not exist" in err
-    assert main(["classify", assets["videos"][0], "--model", assets["pre"]]) == 2
-    assert "classification head" in capsys.readouterr().err
-    assert main(["classify", assets["videos"][0], "--model", str(assets["root"] / "none")]) == 2
-    assert main(["classify", assets["videos"][0], "--crops", "2"]) == 2  # argparse choices
-
-
-# ---------------------------------------------------------------------------------------------
-# embed
-
-
 def test_embed_npy_and_safetensors(assets, tmp_path, capsys) -> None:
     videos = assets["videos"]
     out = tmp_path / "feats.npy"
@@ -154,10 +67,6 @@ def test_embed_npy_and_safetensors(assets, tmp_path, capsys) -> None:
     assert got.shape == (2, 32) and paths == [videos[0], videos[2]]
 
     assert main(["embed", videos[0], "--model", assets["clf"], "--out", "x.csv"]) == 2
-
-
-# ---------------------------------------------------------------------------------------------
-# reconstruct
 
 
 def test_reconstruct_png_and_gif_sizes(assets, tmp_path, capsys) -> None:
@@ -189,10 +98,6 @@ def test_reconstruct_png_and_gif_sizes(assets, tmp_path, capsys) -> None:
         reconstruct_video(assets["pre"], assets["videos"][0], rand, mask_kind="running_cell")
 
 
-# ---------------------------------------------------------------------------------------------
-# evaluate
-
-
 def test_evaluate_list_file_writes_summary(assets, tmp_path, capsys) -> None:
     root = assets["root"]
     lines = [f"videos/{LABELS[i]}/v{i}.mp4 {i}" for i in range(3)] + ["videos/missing.mp4 1"]
@@ -219,44 +124,9 @@ def test_evaluate_list_file_writes_summary(assets, tmp_path, capsys) -> None:
     assert capsys.readouterr().err.startswith("error: ")
 
 
-# ---------------------------------------------------------------------------------------------
-# help, forwarding, optional modules
-
-
-@pytest.mark.parametrize("command", ["classify", "embed", "evaluate", "reconstruct", "convert"])
-def test_help_lists_flags_with_defaults(command, capsys) -> None:
-    assert main([command, "--help"]) == 0
-    out = capsys.readouterr().out
-    assert "--" in out and "(default:" in out
-
-
-def test_no_command_prints_help(capsys) -> None:
-    assert main([]) == 2
-    assert "classify" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize("command", ["pretrain", "finetune"])
-def test_training_commands_forward_their_flags(command, monkeypatch) -> None:
-    module = pytest.importorskip(f"videomae.train.{command}")
-    seen: list[list[str]] = []
-    monkeypatch.setattr(module, "main", lambda argv: seen.append(list(argv)) or 0)
-    assert main([command, "--data", "x.txt", "--epochs", "1"]) == 0
-    assert seen == [["--data", "x.txt", "--epochs", "1"]]
-
-
-def test_training_help_is_the_modules_own(capsys) -> None:
-    pytest.importorskip("videomae.train.pretrain")
-    assert main(["pretrain", "--help"]) == 0
-    assert "videomae pretrain" in capsys.readouterr().out
-
-
 def test_missing_optional_module_is_a_clear_error() -> None:
     with pytest.raises(CLIError, match="not in this version"):
         _optional("videomae.no_such_module", "run", "`videomae x` needs videomae/no_such_module")
-
-
-# ---------------------------------------------------------------------------------------------
-# convert and synth
 
 
 def test_convert_then_classify(assets, tmp_path, capsys) -> None:

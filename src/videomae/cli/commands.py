@@ -1,0 +1,241 @@
+"""One function per subcommand: parsed arguments in, one library call, printed result out.
+
+  classify     VideoClassifier.predict          top-k labels per video (table or JSON lines)
+  embed        VideoEmbedder.embed + save_embeddings   (N, D) features + file list
+  evaluate     inference.evaluate_checkpoint    multi-clip x multi-crop test protocol
+  reconstruct  inference.reconstruct_video      masked-autoencoder reconstruction PNG / GIF
+  pretrain     videomae.train.pretrain.main     (flags forwarded; see `videomae pretrain -h`)
+  finetune     videomae.train.finetune.main     (flags forwarded; see `videomae finetune -h`)
+  convert      videomae.convert.convert_checkpoint   original .pth -> save_pretrained folder
+  synth        videomae.data.synthetic.make_dataset  synthetic motion videos + list files
+  demo         videomae.demo.run_demo           the paper's finding in miniature
+
+Each returns the exit status (see :mod:`videomae.cli.main`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from videomae.checkpoints.convert import convert_checkpoint
+from videomae.cli.output import err, out, quiet_library_warnings
+from videomae.data.synthetic import make_dataset
+from videomae.demo import run_demo as demo
+from videomae.evaluate.checkpoint import evaluate_checkpoint
+from videomae.inference.classifier import VideoClassifier
+from videomae.inference.embedder import VideoEmbedder
+from videomae.inference.embeddings_io import EMBEDDING_SUFFIXES, save_embeddings
+from videomae.inference.reconstruct import reconstruct_video
+from videomae.runtime import parse_dtype
+
+# subcommands whose flags belong to another module's parser: name -> module with main(argv)
+FORWARDED = {
+    "pretrain": "videomae.train.pretrain",
+    "finetune": "videomae.train.finetune",
+}
+
+# make_dataset arguments that `videomae synth` exposes as integer flags of the same name
+SYNTH_PARAMS = (
+    "num_unlabeled",
+    "num_train",
+    "num_val",
+    "num_test",
+    "num_frames",
+    "size",
+    "fps",
+    "workers",
+)
+
+
+class CLIError(Exception):
+    """A user-facing failure: printed as one ``error: ...`` line, exit status 2."""
+
+
+def _progress(args: argparse.Namespace) -> bool | None:
+    return False if getattr(args, "quiet", False) else None
+
+
+def _runner_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The loading options shared by `classify` and `embed` (the parser's view/runtime flags)."""
+    return dict(
+        device=args.device,
+        dtype=args.dtype,
+        clips=args.clips,
+        crops=args.crops,
+        num_frames=args.num_frames,
+        sampling_rate=args.sampling_rate,
+        strategy=args.strategy,
+        batch_size=args.batch_size,
+        num_workers=args.workers,
+        progress=_progress(args),
+    )
+
+
+def _top_k_table(name: str, top: list[tuple[str, float]]) -> str:
+    """The human-readable ranking of one video: its path, then ``rank. label  score`` lines."""
+    lines = [name]
+    width = max(len(label) for label, _ in top)
+    for rank, (label, score) in enumerate(top, 1):
+        lines.append(f"  {rank:>2}. {label:<{width}}  {score:.4f}")
+    return "\n".join(lines)
+
+
+def run_classify(args: argparse.Namespace) -> int:
+    quiet_library_warnings()
+    clf = VideoClassifier.from_pretrained(args.model, **_runner_options(args))
+    failed = 0
+    for result in clf.predict(args.videos, top_k=args.top_k):
+        if not result.ok:
+            failed += 1
+            reason = clf.failures[-1].reason if clf.failures else str(result.error)
+            err(f"{result.name}: {reason}")
+            if args.json:
+                out(json.dumps({"path": result.name, "error": reason}))
+        elif args.json:
+            top = [{"label": label, "score": round(score, 6)} for label, score in result.value]
+            out(json.dumps({"path": result.name, "top_k": top}))
+        else:
+            out(_top_k_table(result.name, result.value))
+    if failed:
+        err(f"{failed} of {len(args.videos)} videos failed")
+        return 1
+    return 0
+
+
+def run_embed(args: argparse.Namespace) -> int:
+    if not str(args.out).lower().endswith(EMBEDDING_SUFFIXES):
+        raise CLIError(f"--out must end in .npy or .safetensors, got {args.out!r}")
+    quiet_library_warnings()
+    emb = VideoEmbedder.from_pretrained(args.model, **_runner_options(args), pooling=args.pooling)
+    result = emb.embed(args.videos)
+    for failure in result.failures:
+        err(str(failure))
+    meta = {
+        "model": str(args.model),
+        "pooling": args.pooling,
+        "clips": args.clips,
+        "crops": args.crops,
+        "dim": emb.dim,
+    }
+    files = save_embeddings(args.out, result, metadata=meta)
+    n, d = result.features.shape
+    print(f"wrote {n} x {d} features to {', '.join(str(f) for f in files)}", file=sys.stderr)
+    if result.failures:
+        err(f"{len(result.failures)} of {len(args.videos)} videos failed")
+        return 1
+    return 0
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    k = summary.get("topk_k", 5)
+    capped = f" (top-{k}: the model has {summary['num_classes']} classes)" if k < 5 else ""
+    print(f"videos       {summary['num_evaluated']} evaluated, {summary['num_failed']} failed")
+    print(f"views        {summary['clips']} clips x {summary['crops']} crops")
+    print(f"top-1        {100 * summary['top1']:.2f}%")
+    print(f"top-5        {100 * summary.get('top5', 0.0):.2f}%{capped}")
+    print(f"mean class   {100 * summary['mean_class_accuracy']:.2f}%")
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    summary = evaluate_checkpoint(
+        args.model,
+        args.data,
+        root=args.root,
+        clips=args.clips,
+        crops=args.crops,
+        num_frames=args.num_frames,
+        sampling_rate=args.sampling_rate,
+        strategy=args.strategy,
+        batch_size=args.batch_size,
+        device=args.device,
+        dtype=args.dtype,
+        out_dir=args.out,
+        progress=not args.quiet,
+    )
+    _print_summary(summary)
+    if args.quiet:  # with a progress bar, evaluate() already reported each skipped file
+        for failure in summary["failed"]:
+            err(f"{failure['path']}: {failure['reason']}")
+    if args.out:
+        print(f"wrote {os.path.join(args.out, 'summary.json')}")
+    return 0 if summary["num_evaluated"] > 0 else 1
+
+
+def run_reconstruct(args: argparse.Namespace) -> int:
+    path = reconstruct_video(
+        args.model,
+        args.video,
+        args.out,
+        mask_ratio=args.mask_ratio,
+        mask_kind=args.mask_kind,
+        seed=args.seed,
+        start_frame=args.start_frame,
+        sampling_rate=args.sampling_rate,
+        fps=args.fps,
+        device=args.device,
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    path = convert_checkpoint(
+        args.src,
+        args.out,
+        label_file=args.label_file,
+        dtype=None if args.dtype is None else parse_dtype(args.dtype),
+        num_frames=args.num_frames,
+        image_size=args.image_size,
+        num_attention_heads=args.num_heads,
+        decoder_num_attention_heads=args.decoder_num_heads,
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+def run_synth(args: argparse.Namespace) -> int:
+    given = {name: getattr(args, name) for name in SYNTH_PARAMS if getattr(args, name) is not None}
+    paths = make_dataset(args.out, seed=args.seed, **given)
+    for name, path in paths.items():
+        print(f"{name:<10} {path}")
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    mode = "quick" if args.quick else "default"
+    seeds = list(range(args.seed, args.seed + args.seeds))
+    demo(
+        args.out,
+        mode=mode,
+        seeds=seeds,
+        progress=_progress(args) is not False,
+        workers=args.workers,
+    )
+    return 0
+
+
+def run_forwarded(command: str, argv: Sequence[str]) -> int:
+    """``videomae pretrain|finetune ...``: the training module parses its own flags."""
+    main = _optional(FORWARDED[command], "main", f"`videomae {command}` needs {FORWARDED[command]}")
+    code = main(list(argv))
+    return int(code or 0)
+
+
+def _optional(module: str, attr: str, what: str) -> Callable[..., Any]:
+    """``module.attr``, or a CLIError when that module is not part of this installation."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        raise CLIError(f"{what}, which is not in this version of the package") from None
+    func = getattr(mod, attr, None)
+    if func is None:
+        raise CLIError(f"{module} has no {attr}(); {what}")
+    return func

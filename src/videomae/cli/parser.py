@@ -1,0 +1,297 @@
+"""The ``videomae`` argument parser: one small function per subcommand adds its flags.
+
+Each subcommand's ``func`` default is its function in :mod:`videomae.cli.commands`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+from typing import Any
+
+from videomae import __version__
+from videomae.cli.commands import (
+    SYNTH_PARAMS,
+    run_classify,
+    run_convert,
+    run_demo,
+    run_embed,
+    run_evaluate,
+    run_reconstruct,
+    run_synth,
+)
+from videomae.data.synthetic import make_dataset
+from videomae.runtime import DTYPE_NAMES
+
+DEFAULT_MODEL = "MCG-NJU/videomae-base-finetuned-kinetics"
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows defaults (unless None/False: the help text says it) and keeps line breaks."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _add_views(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--clips", type=_positive, default=1, help="temporal clips per video")
+    p.add_argument(
+        "--crops", type=int, choices=(1, 3), default=1, help="spatial crops per clip (3 = span)"
+    )
+    p.add_argument(
+        "--num-frames",
+        type=_positive,
+        default=None,
+        help="frames per clip (default: the checkpoint's)",
+    )
+    p.add_argument(
+        "--sampling-rate",
+        type=_positive,
+        default=None,
+        help="stride between sampled frames for dense sampling (default: 4)",
+    )
+    p.add_argument(
+        "--strategy",
+        choices=("dense", "uniform"),
+        default=None,
+        help="dense (Kinetics) or uniform segments (Something-Something) (default: dense)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=_positive,
+        default=None,
+        help="views per forward pass (default: 1 on CPU, where batching is no faster, 8 on GPU)",
+    )
+
+
+def _add_runtime(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, or auto")
+    p.add_argument(
+        "--dtype",
+        choices=DTYPE_NAMES,
+        default="fp32",
+        help="precision: bf16 is ~2x faster on recent CPUs (autocast), fp16 for GPUs",
+    )
+
+
+def _synth_defaults() -> dict[str, Any]:
+    """make_dataset's defaults, for the help text of `videomae synth`."""
+    return {
+        name: p.default
+        for name, p in inspect.signature(make_dataset).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+
+
+def _add_workers(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="decoding threads, 0 = inline (default: inline on CPU, 2 on GPU)",
+    )
+
+
+def _add_classify(sub: argparse._SubParsersAction) -> None:
+    """`videomae classify VIDEO...`: top-k labels per video."""
+    p = sub.add_parser(
+        "classify",
+        help="top-k labels for video files",
+        formatter_class=_Formatter,
+        description="Print the top-k labels of each video (softmax averaged over the views). "
+        "Unreadable files are reported and skipped; the exit status is 1 if any failed.",
+    )
+    p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="checkpoint folder, hub id, or .pth")
+    p.add_argument("--top-k", type=_positive, default=5, help="labels per video")
+    _add_views(p)
+    _add_runtime(p)
+    _add_workers(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_classify)
+
+
+def _add_embed(sub: argparse._SubParsersAction) -> None:
+    """`videomae embed VIDEO... --out FILE`: features to .npy / .safetensors."""
+    p = sub.add_parser(
+        "embed",
+        help="video features to .npy / .safetensors",
+        formatter_class=_Formatter,
+        description="Write mean-pooled encoder features (N, D) of the videos that decoded.\n"
+        "  FILE.npy: the array, plus FILE.json with {'paths': [...], 'failures': [...], ...};\n"
+        "  FILE.safetensors: tensor 'features'; metadata 'paths' is a JSON list.\n"
+        "Row i belongs to paths[i]. Exit status 1 if any video failed.",
+    )
+    p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="checkpoint folder, hub id, or .pth")
+    p.add_argument("--out", required=True, help="output file, .npy or .safetensors")
+    p.add_argument(
+        "--pooling",
+        choices=("mean", "head"),
+        default="mean",
+        help="mean: raw token mean; head: a classifier's own pooled feature (fc_norm)",
+    )
+    _add_views(p)
+    _add_runtime(p)
+    _add_workers(p)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_embed)
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    """`videomae evaluate LIST_OR_FOLDER`: the multi-view test protocol."""
+    p = sub.add_parser(
+        "evaluate",
+        help="multi-clip x multi-crop test accuracy",
+        formatter_class=_Formatter,
+        description="The paper's test protocol on a list file ('path label' per line) or a "
+        "folder per class: top-1, top-5, mean class accuracy; with --out also summary.json, "
+        "predictions.csv and a confusion matrix.",
+    )
+    p.add_argument("data", metavar="LIST_OR_FOLDER", help="list file or class folders")
+    p.add_argument("--model", required=True, help="classifier checkpoint folder (or hub id)")
+    p.add_argument(
+        "--root", default=None, help="prefix of relative list paths (default: the list's folder)"
+    )
+    _add_views(p)
+    _add_runtime(p)
+    p.add_argument("--out", default=None, help="folder for summary.json, predictions, confusion")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_evaluate)
+
+
+def _add_reconstruct(sub: argparse._SubParsersAction) -> None:
+    """`videomae reconstruct VIDEO`: a masked-autoencoder reconstruction picture."""
+    p = sub.add_parser(
+        "reconstruct",
+        help="picture of a masked-autoencoder reconstruction",
+        formatter_class=_Formatter,
+        description="Mask one clip, reconstruct it with a pre-training checkpoint and save "
+        "rows of original, masked, reconstruction, pasted and raw prediction (.png grid or .gif).",
+    )
+    p.add_argument("video", metavar="VIDEO")
+    p.add_argument("--model", required=True, help="pre-training checkpoint folder")
+    p.add_argument("--out", default="recon.png", help="output .png or .gif")
+    p.add_argument("--mask-ratio", type=float, default=0.9, help="fraction of tokens hidden")
+    p.add_argument(
+        "--mask-kind",
+        choices=("tube", "random"),
+        default="tube",
+        help="hide whole tubes or single tubelets (as the model was pre-trained)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the mask")
+    p.add_argument(
+        "--start-frame", type=int, default=None, help="first frame (default: centred clip)"
+    )
+    p.add_argument("--sampling-rate", type=_positive, default=4, help="stride between frames")
+    p.add_argument("--fps", type=float, default=4.0, help="frames per second of a .gif")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, or auto")
+    p.set_defaults(func=run_reconstruct)
+
+
+def _add_forwarded(sub: argparse._SubParsersAction) -> None:
+    """`videomae pretrain|finetune`: listed for help; the training modules parse the flags."""
+    for name, text in (
+        ("pretrain", "self-supervised pre-training (flags: videomae pretrain -h)"),
+        ("finetune", "fine-tuning on labelled videos (flags: videomae finetune -h)"),
+    ):
+        p = sub.add_parser(name, help=text, add_help=False)
+        p.add_argument("args", nargs=argparse.REMAINDER)
+
+
+def _add_convert(sub: argparse._SubParsersAction) -> None:
+    """`videomae convert SRC OUT`: an original .pth to a checkpoint folder."""
+    p = sub.add_parser(
+        "convert",
+        help="original MCG-NJU / VideoMAEv2 .pth -> checkpoint folder",
+        formatter_class=_Formatter,
+        description="Convert an original-release .pth into a save_pretrained folder. The "
+        "config is read off the tensor shapes; flags override what the file does not store.",
+    )
+    p.add_argument("src", metavar="SRC", help="original .pth file")
+    p.add_argument("out", metavar="OUT", help="output folder")
+    p.add_argument("--label-file", default=None, help="class names, one per line")
+    p.add_argument("--num-frames", type=_positive, default=None, help="(default: 16 or inferred)")
+    p.add_argument("--image-size", type=_positive, default=None, help="(default: 224)")
+    p.add_argument(
+        "--num-heads", type=_positive, default=None, help="encoder heads (default: by width)"
+    )
+    p.add_argument(
+        "--decoder-num-heads", type=_positive, default=None, help="decoder heads (by width)"
+    )
+    p.add_argument("--dtype", choices=DTYPE_NAMES, default=None, help="(default: the file's dtype)")
+    p.set_defaults(func=run_convert)
+
+
+def _add_synth(sub: argparse._SubParsersAction) -> None:
+    """`videomae synth OUT`: synthetic motion videos (flags and defaults from make_dataset)."""
+    defaults = _synth_defaults()
+    p = sub.add_parser(
+        "synth",
+        help="synthetic motion videos + list files",
+        formatter_class=_Formatter,
+        description="Write labelled clips whose class shows only in the motion (mp4), with "
+        "train/val/test list files, an unlabeled list and labels.txt.",
+    )
+    p.add_argument("out", metavar="OUT", help="output folder")
+    p.add_argument("--seed", type=int, default=defaults.get("seed", 0), help="random seed")
+    for name in SYNTH_PARAMS:
+        flag = "--" + name.replace("_", "-")
+        default = defaults.get(name)
+        p.add_argument(
+            flag,
+            dest=name,
+            type=int,
+            default=None,
+            help=f"(default: {default if default is not None else 'make_dataset default'})",
+        )
+    p.set_defaults(func=run_synth)
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    """`videomae demo`: the paper's finding in miniature."""
+    p = sub.add_parser(
+        "demo",
+        help="the paper's finding in miniature (pre-train vs scratch)",
+        formatter_class=_Formatter,
+    )
+    p.add_argument("--out", default="demo_out", help="output folder")
+    p.add_argument("--quick", action="store_true", help="a few seconds: every stage, no result")
+    p.add_argument("--seed", type=int, default=0, help="first random seed")
+    p.add_argument("--seeds", type=_positive, default=1, help="number of seeds (mean ± std)")
+    p.add_argument("--workers", type=_positive, default=2, help="data-loading processes")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run_demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``videomae`` parser with every subcommand (``--help`` lists flags and defaults)."""
+    parser = argparse.ArgumentParser(
+        prog="videomae",
+        description="VideoMAE end to end: classify, embed, evaluate, reconstruct, train, convert.",
+        epilog=(
+            "Exit status: 0 ok, 1 some inputs failed (the others were processed), 2 the command "
+            "could not run. A hub id needs network; offline, pass a local checkpoint folder."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"videomae {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_classify(sub)
+    _add_embed(sub)
+    _add_evaluate(sub)
+    _add_reconstruct(sub)
+    _add_forwarded(sub)
+    _add_convert(sub)
+    _add_synth(sub)
+    _add_demo(sub)
+    return parser

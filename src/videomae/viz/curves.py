@@ -1,0 +1,100 @@
+"""Training curves: one panel per metric against the step, from a metrics CSV or row dicts.
+
+matplotlib is imported when a plot is drawn (an optional heavy dependency) and used through
+its object API (``Figure`` + the Agg canvas), so no global backend is switched.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+
+def _read_rows(source: str | Path | Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    if isinstance(source, (str, Path)):
+        with open(source, newline="") as f:
+            return list(csv.DictReader(f))
+    return list(source)
+
+
+def _as_float(v: Any) -> float | None:
+    if v is None or v == "":
+        return None
+    try:
+        out = float(v)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+def _check(
+    data: list[Mapping[str, Any]],
+    source: Any,
+    keys: Sequence[str],
+    x: str,
+    log_y: bool | Sequence[bool],
+) -> list[bool]:
+    """Validate the request; returns one log-scale flag per key."""
+    if not data:
+        raise ValueError(f"no rows to plot in {source!r}")
+    if not keys:
+        raise ValueError("keys is empty; name at least one column to plot, e.g. ('loss',)")
+    logs = [bool(log_y)] * len(keys) if isinstance(log_y, bool) else [bool(v) for v in log_y]
+    if len(logs) != len(keys):
+        raise ValueError(f"log_y has {len(logs)} flags for {len(keys)} keys")
+    columns = set().union(*(r.keys() for r in data))
+    missing = [k for k in (*keys, x) if k not in columns]
+    if missing:
+        raise ValueError(f"columns {missing} not found; available: {sorted(columns)}")
+    return logs
+
+
+def _panel(ax: Any, data: list[Mapping[str, Any]], x: str, key: str, log: bool) -> None:
+    """Plot the numeric (x, key) points of ``data`` on ``ax``; positive ones only when ``log``."""
+    pts = [(_as_float(r.get(x)), _as_float(r.get(key))) for r in data]
+    pts = [(a, b) for a, b in pts if a is not None and b is not None]
+    if log:
+        pts = [(a, b) for a, b in pts if b > 0]
+    if pts:
+        ax.plot([a for a, _ in pts], [b for _, b in pts], lw=1.2)
+    if log:
+        ax.set_yscale("log")
+    ax.set_ylabel(key)
+    ax.grid(True, alpha=0.3)
+
+
+def plot_curves(
+    source: str | Path | Sequence[Mapping[str, Any]],
+    path: str | Path,
+    keys: Sequence[str] = ("loss",),
+    x: str = "step",
+    *,
+    log_y: bool | Sequence[bool] = False,
+    title: str | None = None,
+) -> Path:
+    """One stacked panel per key (e.g. loss, lr) against ``x`` from a metrics CSV or row dicts.
+
+    Rows where a key is empty or non-numeric are skipped for that key (metrics logged at
+    different intervals). ``log_y`` is one flag for all panels or one per key.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    data = _read_rows(source)
+    logs = _check(data, source, keys, x, log_y)
+    fig = Figure(figsize=(7, 2.6 * len(keys)))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(keys), 1, sharex=True, squeeze=False)
+    for ax, key, lg in zip(axes[:, 0], keys, logs):
+        _panel(ax, data, x, key, lg)
+    axes[-1, 0].set_xlabel(x)
+    if title:
+        axes[0, 0].set_title(title)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    return path
