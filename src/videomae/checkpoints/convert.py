@@ -19,26 +19,11 @@ from videomae.checkpoints.infer import config_from
 from videomae.checkpoints.original import Converted, convert_original, load_original_checkpoint
 from videomae.checkpoints.structure import dims
 from videomae.config import VideoMAEConfig
+from videomae.data.labels import read_label_names
 from videomae.errors import CheckpointConversionError
 from videomae.modeling import models
 
-__all__ = ["convert_checkpoint", "load_original_model", "read_label_file"]
-
-
-def read_label_file(path: str | Path) -> list[str]:
-    """Class names, one per line (blank trailing lines ignored), as in the original label maps."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    while lines and not lines[-1].strip():
-        lines.pop()
-    names = [line.strip() for line in lines]
-    blank = [i + 1 for i, name in enumerate(names) if not name]
-    if blank:
-        raise ValueError(f"label file {path} has empty lines {blank[:10]}: one name per line.")
-    seen: set[str] = set()
-    dupes = sorted({n for n in names if n in seen or seen.add(n)})
-    if dupes:
-        raise ValueError(f"label file {path} repeats names {dupes[:10]}: names must be unique.")
-    return names
+__all__ = ["convert_checkpoint", "load_original_model"]
 
 
 def _checkpoint_dtype(state: Mapping[str, Tensor]) -> torch.dtype:
@@ -48,7 +33,7 @@ def _checkpoint_dtype(state: Mapping[str, Tensor]) -> torch.dtype:
 
 def _id2label(converted: Converted, label_file: str | Path, src_path: str | Path) -> dict[int, str]:
     """The label file's names, which must match the checkpoint's classification head."""
-    names = read_label_file(label_file)
+    names = read_label_names(label_file)
     num = dims(converted.state_dict).num_labels
     if num is None:
         raise CheckpointConversionError(
