@@ -1,7 +1,7 @@
 """One function per subcommand: parsed arguments in, one library call, printed result out.
 
   classify     VideoClassifier.predict          top-k labels per video (table or JSON lines)
-  embed        VideoEmbedder.embed + save_embeddings   (N, D) features + file list
+  embed        VideoEmbedder.embed_to_file             (N, D) features + file list
   evaluate     inference.evaluate_checkpoint    multi-clip x multi-crop test protocol
   reconstruct  inference.reconstruct_video      masked-autoencoder reconstruction PNG / GIF
   pretrain     videomae.train.pretrain.main     (flags forwarded; see `videomae pretrain -h`)
@@ -30,7 +30,7 @@ from videomae.demo import run_demo as demo
 from videomae.evaluate.checkpoint import evaluate_checkpoint
 from videomae.inference.classifier import VideoClassifier
 from videomae.inference.embedder import VideoEmbedder
-from videomae.inference.embeddings_io import EMBEDDING_SUFFIXES, save_embeddings
+from videomae.inference.embeddings_io import check_embedding_path
 from videomae.inference.reconstruct import reconstruct_video
 from videomae.runtime import parse_dtype
 
@@ -109,21 +109,12 @@ def run_classify(args: argparse.Namespace) -> int:
 
 
 def run_embed(args: argparse.Namespace) -> int:
-    if not str(args.out).lower().endswith(EMBEDDING_SUFFIXES):
-        raise CLIError(f"--out must end in .npy or .safetensors, got {args.out!r}")
+    check_embedding_path(args.out)
     quiet_library_warnings()
     emb = VideoEmbedder.from_pretrained(args.model, **_runner_options(args), pooling=args.pooling)
-    result = emb.embed(args.videos)
+    result, files = emb.embed_to_file(args.videos, args.out)
     for failure in result.failures:
         err(str(failure))
-    meta = {
-        "model": str(args.model),
-        "pooling": args.pooling,
-        "clips": args.clips,
-        "crops": args.crops,
-        "dim": emb.dim,
-    }
-    files = save_embeddings(args.out, result, metadata=meta)
     n, d = result.features.shape
     print(f"wrote {n} x {d} features to {', '.join(str(f) for f in files)}", file=sys.stderr)
     if result.failures:

@@ -10,10 +10,12 @@ The views (clips x crops) of a video are embedded and their features averaged.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import torch
 
+from videomae.inference.embeddings_io import check_embedding_path, save_embeddings
 from videomae.inference.pipeline import VideoPipeline, load_options, read_config
 from videomae.inference.results import Embeddings
 from videomae.modeling.models import (
@@ -116,6 +118,20 @@ class VideoEmbedder(VideoPipeline):
     @staticmethod
     def _merge(rows: torch.Tensor) -> torch.Tensor:
         return rows.mean(dim=0)  # (V, D) -> (D,)
+
+    def embed_to_file(self, inputs: Any, out: str | os.PathLike) -> tuple[Embeddings, list[Path]]:
+        """Embed ``inputs`` and write the features with the settings that made them (see
+        :func:`~videomae.inference.embeddings_io.save_embeddings`); returns both."""
+        check_embedding_path(out)
+        result = self.embed(inputs)
+        meta = {
+            "model": self.source,
+            "pooling": self.pooling,
+            "clips": self.preprocessing.clips,
+            "crops": self.preprocessing.crops,
+            "dim": self.dim,
+        }
+        return result, save_embeddings(out, result, metadata=meta)
 
     def embed(self, inputs: Any) -> Embeddings:
         """Features of every input that worked, with their names, indices and the failures."""

@@ -12,11 +12,25 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from videomae.errors import InputError
 from videomae.inference.results import Embeddings
 
-__all__ = ["EMBEDDING_SUFFIXES", "load_embeddings", "save_embeddings"]
+__all__ = ["EMBEDDING_SUFFIXES", "check_embedding_path", "load_embeddings", "save_embeddings"]
 
 EMBEDDING_SUFFIXES = (".npy", ".safetensors")
+
+
+def check_embedding_path(path: str | os.PathLike) -> Path:
+    """``path`` as a Path when it names a format we write (.npy, .safetensors), else InputError.
+
+    Called before any work, so a wrong ``--out`` fails before the model loads.
+    """
+    out = Path(path)
+    if out.suffix.lower() not in EMBEDDING_SUFFIXES:
+        raise InputError(
+            f"embedding file must end in .npy or .safetensors, got {out.name!r}; e.g. --out feats.npy"
+        )
+    return out
 
 
 def save_embeddings(
@@ -33,12 +47,8 @@ def save_embeddings(
     ``"paths"`` (a JSON list, since safetensors metadata values are strings), with
     ``"failures"`` and the other metadata likewise JSON-encoded.
     """
-    out = Path(path)
+    out = check_embedding_path(path)
     suffix = out.suffix.lower()
-    if suffix not in EMBEDDING_SUFFIXES:
-        raise ValueError(
-            f"embedding file must end in .npy or .safetensors, got {out.name!r}; e.g. --out feats.npy"
-        )
     out.parent.mkdir(parents=True, exist_ok=True)
     features = embeddings.features.detach().float().cpu().contiguous()
     info = {

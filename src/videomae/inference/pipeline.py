@@ -87,6 +87,7 @@ class VideoPipeline:
         preprocessing.validate()  # clips/crops/strategy errors at construction, not per call
         self.preprocessing = preprocessing
         self.failures: list[Failure] = []  # of the last call; results carry them too
+        self.source: str | None = None  # the folder or hub id it was loaded from, if any
 
     @classmethod
     def _assemble(
@@ -111,7 +112,9 @@ class VideoPipeline:
             sampling_rate=sampling_rate,
             strategy=strategy,
         )
-        return cls(model, pre, device=dev, dtype=dt, **options)
+        pipeline = cls(model, pre, device=dev, dtype=dt, **options)
+        pipeline.source = os.fspath(id_or_dir)
+        return pipeline
 
     # --- the runner's settings ------------------------------------------------------------------
     @property
