@@ -12,7 +12,9 @@ MAX_FILE_LINES = 400
 MAX_FUNCTION_LINES = 60
 
 # Function-local imports of our own modules that are deliberate, with the reason.
-LOCAL_IMPORT_EXCEPTIONS: dict[str, str] = {}
+LOCAL_IMPORT_EXCEPTIONS: dict[str, str] = {
+    "videomae.cli.serve.run_serve": "videomae.serve.app imports FastAPI, the optional serve extra",
+}
 # Functions allowed past the length limit, with the reason.
 LONG_FUNCTION_EXCEPTIONS: dict[str, str] = {}
 

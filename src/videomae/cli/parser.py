@@ -20,6 +20,7 @@ from videomae.cli.commands import (
     run_reconstruct,
     run_synth,
 )
+from videomae.cli.serve import add_serve
 from videomae.data.synthetic import make_dataset
 from videomae.runtime import DTYPE_NAMES
 
@@ -294,4 +295,5 @@ def build_parser() -> argparse.ArgumentParser:
     _add_convert(sub)
     _add_synth(sub)
     _add_demo(sub)
+    add_serve(sub, _Formatter)
     return parser
