@@ -21,6 +21,7 @@ RUNS = {
     "inference": ["bench_inference.py", *SMOKE, "--only", "ours_fp32,tf_fp32_sdpa"],
     "pretrain_step": ["bench_pretrain_step.py", *SMOKE, "--only", "ours_fp32,tf_fp32"],
     "end_to_end": ["bench_end_to_end.py", *SMOKE, "--only", "ours_b1_inline", "--videos", "1"],
+    "serve": ["bench_serve.py", "--quick", "--no-save"],
     "preprocess": [
         "bench_preprocess.py",
         *("--no-save", "--repeats", "2", "--warmup", "1"),
