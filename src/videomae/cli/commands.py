@@ -25,8 +25,10 @@ from typing import Any
 
 from videomae.checkpoints.convert import convert_checkpoint
 from videomae.cli.output import err, out, quiet_library_warnings
+from videomae.data.lists import expand_videos
 from videomae.data.synthetic import make_dataset
 from videomae.demo import run_demo as demo
+from videomae.errors import VideoDecodeError
 from videomae.evaluate.checkpoint import evaluate_checkpoint
 from videomae.inference.classifier import VideoClassifier
 from videomae.inference.embedder import VideoEmbedder
@@ -88,9 +90,10 @@ def _top_k_table(name: str, top: list[tuple[str, float]]) -> str:
 
 def run_classify(args: argparse.Namespace) -> int:
     quiet_library_warnings()
+    videos = expand_videos(args.videos, args.pattern)
     clf = VideoClassifier.from_pretrained(args.model, **_runner_options(args))
     failed = 0
-    for result in clf.predict(args.videos, top_k=args.top_k):
+    for result in clf.predict(videos, top_k=args.top_k):
         if not result.ok:
             failed += 1
             reason = clf.failures[-1].reason if clf.failures else str(result.error)
@@ -103,22 +106,23 @@ def run_classify(args: argparse.Namespace) -> int:
         else:
             out(_top_k_table(result.name, result.value))
     if failed:
-        err(f"{failed} of {len(args.videos)} videos failed")
+        err(f"{failed} of {len(videos)} videos failed")
         return 1
     return 0
 
 
 def run_embed(args: argparse.Namespace) -> int:
     check_embedding_path(args.out)
+    videos = expand_videos(args.videos, args.pattern)
     quiet_library_warnings()
     emb = VideoEmbedder.from_pretrained(args.model, **_runner_options(args), pooling=args.pooling)
-    result, files = emb.embed_to_file(args.videos, args.out)
+    result, files = emb.embed_to_file(videos, args.out)
     for failure in result.failures:
         err(str(failure))
     n, d = result.features.shape
     print(f"wrote {n} x {d} features to {', '.join(str(f) for f in files)}", file=sys.stderr)
     if result.failures:
-        err(f"{len(result.failures)} of {len(args.videos)} videos failed")
+        err(f"{len(result.failures)} of {len(videos)} videos failed")
         return 1
     return 0
 
@@ -138,6 +142,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         args.model,
         args.data,
         root=args.root,
+        fmt=args.format,
+        label_file=args.label_file,
         clips=args.clips,
         crops=args.crops,
         num_frames=args.num_frames,
@@ -158,11 +164,27 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0 if summary["num_evaluated"] > 0 else 1
 
 
+def _picture_paths(videos: list[str], out: str, suffix: str) -> list[str]:
+    """One picture per video in the folder ``out``: the video's stem, numbered on clashes."""
+    seen: dict[str, int] = {}
+    paths = []
+    for video in videos:
+        stem = os.path.splitext(os.path.basename(video))[0]
+        seen[stem] = seen.get(stem, 0) + 1
+        name = stem if seen[stem] == 1 else f"{stem}_{seen[stem]}"
+        paths.append(os.path.join(out, name + suffix))
+    return paths
+
+
 def run_reconstruct(args: argparse.Namespace) -> int:
-    path = reconstruct_video(
-        args.model,
-        args.video,
-        args.out,
+    videos = expand_videos(args.videos, args.pattern)
+    single = len(args.videos) == 1 and not os.path.isdir(args.videos[0])
+    if single:
+        outs = [args.out or "recon.png"]
+    else:
+        os.makedirs(args.out or "recon", exist_ok=True)
+        outs = _picture_paths(videos, args.out or "recon", args.suffix)
+    options = dict(
         mask_ratio=args.mask_ratio,
         mask_kind=args.mask_kind,
         seed=args.seed,
@@ -171,7 +193,20 @@ def run_reconstruct(args: argparse.Namespace) -> int:
         fps=args.fps,
         device=args.device,
     )
-    print(f"wrote {path}")
+    failed = 0
+    for video, target in zip(videos, outs, strict=True):
+        try:
+            path = reconstruct_video(args.model, video, target, **options)
+        except (VideoDecodeError, FileNotFoundError) as exc:
+            if single:
+                raise
+            failed += 1
+            err(f"{video}: {exc}")
+            continue
+        print(f"wrote {path}")
+    if failed:
+        err(f"{failed} of {len(videos)} videos failed")
+        return 1
     return 0
 
 

@@ -21,6 +21,7 @@ from videomae.cli.commands import (
     run_synth,
 )
 from videomae.cli.serve import add_serve
+from videomae.data.formats.detect import FORMAT_HELP, FORMATS
 from videomae.data.synthetic import make_dataset
 from videomae.runtime import DTYPE_NAMES
 
@@ -102,6 +103,20 @@ def _add_workers(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_inputs(p: argparse.ArgumentParser, what: str = "VIDEO") -> None:
+    p.add_argument(
+        "videos",
+        nargs="+",
+        metavar=what,
+        help="video files or folders (folders: every video under them, recursively)",
+    )
+    p.add_argument(
+        "--pattern",
+        default="*",
+        help="glob on file names inside folders, e.g. '*.mp4' or 'v_*_g01_*'",
+    )
+
+
 def _add_classify(sub: argparse._SubParsersAction) -> None:
     """`videomae classify VIDEO...`: top-k labels per video."""
     p = sub.add_parser(
@@ -111,7 +126,7 @@ def _add_classify(sub: argparse._SubParsersAction) -> None:
         description="Print the top-k labels of each video (softmax averaged over the views). "
         "Unreadable files are reported and skipped; the exit status is 1 if any failed.",
     )
-    p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files")
+    _add_inputs(p)
     p.add_argument("--model", default=DEFAULT_MODEL, help="checkpoint folder, hub id, or .pth")
     p.add_argument("--top-k", type=_positive, default=5, help="labels per video")
     _add_views(p)
@@ -133,7 +148,7 @@ def _add_embed(sub: argparse._SubParsersAction) -> None:
         "  FILE.safetensors: tensor 'features'; metadata 'paths' is a JSON list.\n"
         "Row i belongs to paths[i]. Exit status 1 if any video failed.",
     )
-    p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files")
+    _add_inputs(p)
     p.add_argument("--model", default=DEFAULT_MODEL, help="checkpoint folder, hub id, or .pth")
     p.add_argument("--out", required=True, help="output file, .npy or .safetensors")
     p.add_argument(
@@ -155,14 +170,28 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         "evaluate",
         help="multi-clip x multi-crop test accuracy",
         formatter_class=_Formatter,
-        description="The paper's test protocol on a list file ('path label' per line) or a "
-        "folder per class: top-1, top-5, mean class accuracy; with --out also summary.json, "
-        "predictions.csv and a confusion matrix.",
+        description="The paper's test protocol on a list file ('path label' per line), a "
+        "folder per class, or a benchmark's annotation file: top-1, top-5, mean class "
+        "accuracy; with --out also summary.json, predictions.csv and a confusion matrix.\n"
+        "The model's id2label decides the classes: class names in the data are matched to it "
+        "by name; unknown names or integer labels outside its range are errors.",
     )
-    p.add_argument("data", metavar="LIST_OR_FOLDER", help="list file or class folders")
+    p.add_argument(
+        "data",
+        metavar="DATA",
+        help="list file, class folders, or UCF101 testlist0N.txt / HMDB51 split folder or "
+        "file (test part) / Kinetics CSV / SSv2 validation.json",
+    )
     p.add_argument("--model", required=True, help="classifier checkpoint folder (or hub id)")
     p.add_argument(
-        "--root", default=None, help="prefix of relative list paths (default: the list's folder)"
+        "--root", default=None, help="folder holding the videos (default: the data file's folder)"
+    )
+    p.add_argument("--format", choices=FORMATS, default="auto", help=FORMAT_HELP)
+    p.add_argument(
+        "--label-file",
+        default=None,
+        help="the data's class names: one per line, 'index name' (0- or 1-based: UCF101 "
+        "classInd.txt) or JSON (SSv2 labels.json); default: beside the data or from it",
     )
     _add_views(p)
     _add_runtime(p)
@@ -178,11 +207,20 @@ def _add_reconstruct(sub: argparse._SubParsersAction) -> None:
         help="picture of a masked-autoencoder reconstruction",
         formatter_class=_Formatter,
         description="Mask one clip, reconstruct it with a pre-training checkpoint and save "
-        "rows of original, masked, reconstruction, pasted and raw prediction (.png grid or .gif).",
+        "rows of original, masked, reconstruction, pasted and raw prediction (.png grid or .gif)."
+        "\nWith a folder or several videos, --out is a folder (default recon/) receiving one "
+        "picture per video; unreadable videos are reported and skipped (exit status 1).",
     )
-    p.add_argument("video", metavar="VIDEO")
+    _add_inputs(p)
     p.add_argument("--model", required=True, help="pre-training checkpoint folder")
-    p.add_argument("--out", default="recon.png", help="output .png or .gif")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="output .png or .gif (default recon.png); a folder for several videos",
+    )
+    p.add_argument(
+        "--suffix", choices=(".png", ".gif"), default=".png", help="picture type in a folder"
+    )
     p.add_argument("--mask-ratio", type=float, default=0.9, help="fraction of tokens hidden")
     p.add_argument(
         "--mask-kind",

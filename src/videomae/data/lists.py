@@ -1,38 +1,46 @@
-"""Data lists and video folders: the one reader of "which videos, with which labels".
+"""Data lists, video folders and the benchmarks' annotation files: the one reader of "which
+videos, with which labels".
 
 A data list is the original release's format: one video per line, ``path label`` (space
 separated, as the Kinetics / SSv2 / UCF101 / HMDB51 lists) or ``path,label``; a line with just
-``path`` is unlabeled (pre-training). A folder is either one sub-folder of videos per class or,
-unlabeled, any tree of video files. Everything here is plain Python (no torch), so reading a
-list stays light.
+``path`` is unlabeled (pre-training). Labels are integers or class names. A folder is either one
+sub-folder of videos per class or, unlabeled, any tree of video files. The official annotation
+files (UCF101, HMDB51, Kinetics, Something-Something V2) are read by :mod:`videomae.data.formats`.
+Relative paths resolve against ``root``, by default the list file's folder. Everything here is
+plain Python (no torch), so reading a list stays light.
 """
 
 from __future__ import annotations
 
-import logging
+import fnmatch
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
 
-logger = logging.getLogger(__name__)
+from videomae.data.formats.common import (
+    VIDEO_EXTENSIONS,
+    Annotations,
+    Sample,
+    check_some_exist,
+    is_video,
+    split_fields,
+    subset_of,
+)
+from videomae.data.formats.detect import READERS, check_format, detect_format
+from videomae.data.labels import align_labels, check_label_range, read_label_names
+from videomae.errors import InputError
 
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".wmv")
-
-
-class Sample(NamedTuple):
-    """One entry of a data list: file path, integer label (None when unlabeled), source line."""
-
-    path: str
-    label: int | None
-    line: int | None
-
-
-def split_fields(line: str) -> list[str]:
-    """The fields of one list line: comma separated when it holds a comma, else whitespace."""
-    if "," in line:
-        return [f.strip() for f in line.split(",")]
-    return line.split()
+__all__ = [
+    "VIDEO_EXTENSIONS",
+    "Sample",
+    "expand_videos",
+    "load_samples",
+    "read_list_file",
+    "read_samples",
+    "scan_class_folders",
+    "scan_videos",
+    "split_fields",
+]
 
 
 def _parse_label(
@@ -89,10 +97,6 @@ def read_list_file(
     return samples
 
 
-def _is_video(p: Path) -> bool:
-    return p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS and not p.name.startswith(".")
-
-
 def scan_class_folders(root: str | os.PathLike) -> tuple[list[Sample], list[str]]:
     """``root/<class>/<video>`` -> (samples, class names); classes sorted by name."""
     root = Path(root)
@@ -105,7 +109,7 @@ def scan_class_folders(root: str | os.PathLike) -> tuple[list[Sample], list[str]
         Sample(str(p), label, None)
         for label, name in enumerate(classes)
         for p in sorted((root / name).rglob("*"))
-        if _is_video(p)
+        if is_video(p)
     ]
     if not samples:
         raise ValueError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) under {root}/<class>/")
@@ -117,10 +121,37 @@ def scan_videos(root: str | os.PathLike) -> list[Sample]:
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"video folder {root} does not exist")
-    samples = [Sample(str(p), None, None) for p in sorted(root.rglob("*")) if _is_video(p)]
+    samples = [Sample(str(p), None, None) for p in sorted(root.rglob("*")) if is_video(p)]
     if not samples:
         raise ValueError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) under {root}")
     return samples
+
+
+def _word_labels(path: Path) -> list[str] | None:
+    """The sorted class names of a list whose labels are words (None when they are integers)."""
+    words = set()
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        fields = split_fields(raw.strip()) if raw.strip() and not raw.startswith("#") else []
+        if len(fields) >= 2 and fields[1] and not fields[1].lstrip("-").isdigit():
+            words.add(fields[1])
+    return sorted(words) or None
+
+
+def _read(p: Path, kind: str, root: Path, label_file: str | None, subset: str) -> Annotations:
+    """One source in one format -> its samples and the class names their labels index."""
+    if kind in READERS:
+        return READERS[kind](p, root, Path(label_file) if label_file else None, subset)
+    if kind == "folders":
+        return Annotations(*scan_class_folders(p))
+    names = read_label_names(label_file) if label_file else _word_labels(p)
+    return Annotations(read_list_file(p, root, names), names)
+
+
+def _check_kind(p: Path, kind: str) -> None:
+    wants_dir = kind == "folders"
+    if kind != "hmdb51" and p.is_dir() != wants_dir:
+        what = "a folder" if wants_dir else "a file"
+        raise InputError(f"--format {kind} expects {what}, but {p} is not; check --format")
 
 
 def load_samples(
@@ -129,26 +160,53 @@ def load_samples(
     label_names: Sequence[str] | None = None,
     *,
     labeled: bool,
+    fmt: str = "auto",
+    label_file: str | os.PathLike | None = None,
+    subset: str = "train",
 ) -> tuple[list[Sample], list[str] | None]:
-    """A list file or a folder -> (samples, class names or None).
+    """A list file, a folder or an annotation file -> (samples, class names or None).
 
-    A folder is read as class folders when ``labeled`` and as a plain video folder otherwise.
+    ``fmt`` is one of :data:`~videomae.data.formats.detect.FORMATS` (``auto``: from the
+    content). ``root`` (default: the annotation file's folder) holds the videos. ``label_file``
+    names the classes (a list's or UCF101's indices, SSv2's labels.json, or the order of
+    folders / Kinetics / HMDB51 classes). The labels are returned as indices into
+    ``label_names`` when given (matched by name; unknown names are an error), else into the
+    returned names. ``subset`` picks HMDB51's train (1) or test (2) part. A folder without
+    ``labeled`` is read as a plain video folder.
     """
     p = Path(source)
-    if p.is_dir():
-        if labeled:
-            samples, classes = scan_class_folders(p)
-            return samples, list(label_names) if label_names is not None else classes
+    if not p.exists():
+        raise FileNotFoundError(
+            f"{p} does not exist; pass a list file, a folder of videos or an annotation file"
+        )
+    kind = detect_format(p) if check_format(fmt) == "auto" else fmt
+    _check_kind(p, kind)
+    if kind == "folders" and not labeled:
         return scan_videos(p), None
-    samples = read_list_file(p, root, label_names)
+    base = Path(root) if root is not None else (p if p.is_dir() else p.parent)
+    samples, names = _read(
+        p, kind, base, os.fspath(label_file) if label_file else None, subset_of(subset)
+    )
+    check_some_exist(samples, p, base)
+    target = (
+        label_names
+        if label_names is not None
+        else (read_label_names(label_file) if label_file else None)
+    )
+    if target is not None:
+        if names is not None:
+            samples = align_labels(samples, names, target, str(p))
+        else:
+            check_label_range(samples, len(target), str(p))
+        names = list(target)
     if labeled:
         missing = [s for s in samples if s.label is None]
         if missing:
-            raise ValueError(
-                f"{p}:{missing[0].line}: no label for {missing[0].path!r}; fine-tuning needs "
-                "'path label' on every line"
+            raise InputError(
+                f"{p}:{missing[0].line}: no label for {missing[0].path!r}; training and "
+                "evaluation need a label on every line (or a class index: --label-file)"
             )
-    return samples, list(label_names) if label_names is not None else None
+    return samples, names
 
 
 def read_samples(
@@ -156,29 +214,35 @@ def read_samples(
     *,
     root: str | os.PathLike | None = None,
     label_names: Sequence[str] | None = None,
+    fmt: str = "auto",
+    label_file: str | os.PathLike | None = None,
 ) -> list[tuple[str, int]]:
-    """(path, label) pairs from a list file (``path label`` lines) or a folder per class.
+    """(path, label) pairs of an evaluation set (see :func:`load_samples`, subset ``test``).
 
-    List files: relative paths are joined to ``root`` (default: the list file's folder); labels
-    may be integers or names from ``label_names``. Class folders: when ``label_names`` (the
-    model's classes) holds every folder name, labels follow the model's order; otherwise the
-    folders' sorted order, with a warning.
+    With ``label_names`` (a model's classes), labels are indices into them: names are matched
+    by name; bare integers must lie inside the model's label range.
     """
-    src = Path(source)
-    if not src.exists():
-        raise FileNotFoundError(f"{src} does not exist; pass a list file or a folder per class")
-    if src.is_dir():
-        samples, classes = load_samples(src, labeled=True)
-        if label_names is not None and classes:
-            index = {name: i for i, name in enumerate(label_names)}
-            if all(c in index for c in classes):
-                return [(s.path, index[classes[s.label]]) for s in samples]
-            logger.warning(
-                "class folders %s are not all among the model's labels; using sorted folder order",
-                classes[:5],
-            )
-        return [(s.path, int(s.label)) for s in samples]
-    if root is None and src.parent != Path("."):
-        root = src.parent
-    samples, _ = load_samples(src, root, label_names, labeled=True)
+    samples, _ = load_samples(
+        source, root, label_names, labeled=True, fmt=fmt, label_file=label_file, subset="test"
+    )
     return [(s.path, int(s.label)) for s in samples]
+
+
+def expand_videos(paths: Sequence[str | os.PathLike], pattern: str = "*") -> list[str]:
+    """Files as given; folders as the video files under them (recursive, sorted) whose name
+    matches the glob ``pattern``. A folder with no such video is an error naming it."""
+    found: list[str] = []
+    for item in paths:
+        p = Path(item)
+        if not p.is_dir():
+            found.append(os.fspath(item))
+            continue
+        videos = [
+            str(v) for v in sorted(p.rglob("*")) if is_video(v) and fnmatch.fnmatch(v.name, pattern)
+        ]
+        if not videos:
+            raise InputError(
+                f"no videos ({', '.join(VIDEO_EXTENSIONS)}) matching {pattern!r} under {p}"
+            )
+        found.extend(videos)
+    return found

@@ -1,4 +1,4 @@
-"""evaluate_checkpoint(): the CLI's ``evaluate``, a checkpoint on a list file or class folders."""
+"""evaluate_checkpoint(): the CLI's ``evaluate``, a checkpoint on any dataset load_samples reads."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ def evaluate_checkpoint(
     source: str | os.PathLike,
     *,
     root: str | os.PathLike | None = None,
+    fmt: str = "auto",
+    label_file: str | os.PathLike | None = None,
     clips: int = 1,
     crops: int = 1,
     num_frames: int | None = None,
@@ -32,9 +34,14 @@ def evaluate_checkpoint(
     out_dir: str | os.PathLike | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """The paper's multi-view test protocol on a list file or class folders (see
+    """The paper's multi-view test protocol on a list file, class folders or an annotation file
+    (``fmt``, see :func:`~videomae.data.lists.load_samples`; see
     :func:`~videomae.evaluate.protocol.evaluate`); preprocessing as
     :class:`~videomae.inference.classifier.VideoClassifier`'s.
+
+    The model's ``id2label`` is the authority: class names in the data (folders, annotation
+    files, ``label_file``) are matched to it by name; unknown names and integer labels outside
+    its range are errors naming the first offenders.
 
     Reduced precision runs under autocast with float32 weights. Returns the summary dict
     (``summary.json`` with predictions and a confusion matrix under ``out_dir`` when given).
@@ -51,7 +58,9 @@ def evaluate_checkpoint(
         strategy=strategy,
         batch_size=batch_size,
     )
-    samples = read_samples(source, root=root, label_names=clf.labels)
+    samples = read_samples(
+        source, root=root, label_names=clf.labels, fmt=fmt, label_file=label_file
+    )
     cfg = EvalConfig.from_preprocessing(
         clf.preprocessing,
         batch_size=clf.batch_size,

@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from videomae.errors import InputError
 from videomae.inference.embeddings_io import check_embedding_path, save_embeddings
 from videomae.inference.pipeline import VideoPipeline, load_options, read_config
 from videomae.inference.results import Embeddings
@@ -124,6 +125,9 @@ class VideoEmbedder(VideoPipeline):
         :func:`~videomae.inference.embeddings_io.save_embeddings`); returns both."""
         check_embedding_path(out)
         result = self.embed(inputs)
+        if len(result.features) == 0:
+            reasons = "; ".join(str(f) for f in result.failures[:5])
+            raise InputError(f"no video could be embedded, nothing written to {out}: {reasons}")
         meta = {
             "model": self.source,
             "pooling": self.pooling,

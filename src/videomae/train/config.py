@@ -38,7 +38,13 @@ class TrainConfig:
     """
 
     # data
-    root: str | None = helped("folder prefixed to relative paths of the list files")
+    root: str | None = helped(
+        "folder holding the videos named by the data files (default: each list file's folder)"
+    )
+    format: str = helped(
+        "data format: auto (from the content), list, folders, ucf101, hmdb51, kinetics, ssv2",
+        "auto",
+    )
     out_dir: str = "runs/train"
     num_frames: int = 16
     sampling_rate: int = 4

@@ -22,7 +22,6 @@ import torch
 
 from videomae.config import VideoMAEConfig
 from videomae.data.datasets import VideoClassificationDataset
-from videomae.data.labels import read_label_names
 from videomae.data.lists import load_samples
 from videomae.data.mixup import Mixup, smooth_one_hot
 from videomae.evaluate.metrics import topk_correct
@@ -39,9 +38,18 @@ from videomae.train.recipe import export_run, run_cli, save_model
 class FinetuneConfig(TrainConfig):
     """Every knob of the fine-tuning recipe; each field is also a CLI flag."""
 
-    train_data: str = helped("list file ('path label') or class folders", "")
-    val_data: str | None = helped("validation list file or class folders (None: no validation)")
-    label_file: str | None = helped("class names, one per line (default: folder names or indices)")
+    train_data: str = helped(
+        "list file ('path label'), class folders, or UCF101 / HMDB51 / Kinetics / SSv2 "
+        "annotation file (see --format)",
+        "",
+    )
+    val_data: str | None = helped(
+        "validation data, same kinds as --train-data (None: no validation)"
+    )
+    label_file: str | None = helped(
+        "class names: one per line, 'index name' (0- or 1-based, UCF101 classInd.txt) or JSON "
+        "(SSv2 labels.json) (default: from the data)"
+    )
     # defaults of the original fine-tuning recipe for ViT-B (TrainConfig holds the rest)
     out_dir: str = "runs/finetune"
     short_side: int | None = helped(
@@ -73,21 +81,37 @@ class FinetuneConfig(TrainConfig):
 
 
 def resolve_labels(cfg: FinetuneConfig) -> tuple[list, list | None, list[str]]:
-    """(train samples, val samples or None, class names)."""
+    """(train samples, val samples or None, class names): the training set decides the classes
+    (or ``label_file``); validation labels are matched to them by name."""
     if not cfg.train_data:
-        raise ValueError("set train_data: a 'path label' list file or class folders (--train-data)")
-    names = read_label_names(cfg.label_file) if cfg.label_file else None
-    train_samples, found = load_samples(cfg.train_data, cfg.root, names, labeled=True)
-    names = names or found
+        raise ValueError(
+            "set train_data: a list file, class folders or an annotation file (--train-data)"
+        )
+    train_samples, names = load_samples(
+        cfg.train_data, cfg.root, labeled=True, fmt=cfg.format, label_file=cfg.label_file
+    )
     val_samples = None
     if cfg.val_data:
-        val_samples, val_found = load_samples(cfg.val_data, cfg.root, names, labeled=True)
-        if names is None and val_found is not None:
-            names = val_found
+        val_samples, val_names = load_samples(
+            cfg.val_data,
+            cfg.root,
+            names,
+            labeled=True,
+            fmt=cfg.format,
+            label_file=cfg.label_file,
+            subset="test",
+        )
+        names = names or val_names
     if names is None:
         top = max(s.label for s in [*train_samples, *(val_samples or [])])
         names = [str(i) for i in range(top + 1)]
     return train_samples, val_samples, list(names)
+
+
+def describe_labels(names: Sequence[str], shown: int = 8) -> str:
+    """``12 classes: a, b, c, ... (first 8)``: the label set a run trains, for the console."""
+    more = f", ... (first {shown} of {len(names)})" if len(names) > shown else ""
+    return f"{len(names)} classes: {', '.join(names[:shown])}{more}"
 
 
 def _dataset(cfg: FinetuneConfig, samples: list, train: bool) -> VideoClassificationDataset:
@@ -215,6 +239,8 @@ def finetune(cfg: FinetuneConfig) -> Path:
     """Run (or resume) fine-tuning; returns the exported ``out_dir/final`` folder."""
     D.init_distributed(device=cfg.device)
     train_samples, val_samples, names = resolve_labels(cfg)
+    if D.get_info().rank == 0:
+        print(f"training {describe_labels(names)}", flush=True)
     train_set = _dataset(cfg, train_samples, train=True)
     val_set = _dataset(cfg, val_samples, train=False) if val_samples else None
     model = build_model(cfg, names)

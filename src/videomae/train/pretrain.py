@@ -34,7 +34,11 @@ from videomae.train.recipe import export_run, run_cli
 class PretrainConfig(TrainConfig):
     """Every knob of the pre-training recipe; each field is also a CLI flag."""
 
-    data: str = helped("list file (one 'path' per line) or folder of videos", "")
+    data: str = helped(
+        "list file (one 'path' per line), folder of videos, or UCF101 / HMDB51 / Kinetics / "
+        "SSv2 annotation file (see --format)",
+        "",
+    )
     # defaults of the original pre-training recipe (TrainConfig holds the rest)
     out_dir: str = "runs/pretrain"
     init: str | None = helped("start from this save_pretrained folder instead of random weights")
@@ -60,7 +64,7 @@ def build_dataset(cfg: PretrainConfig) -> VideoPretrainDataset:
     """The :class:`VideoPretrainDataset` described by ``cfg``."""
     if not cfg.data:
         raise ValueError("set data: a list file of videos or a folder of videos (--data)")
-    samples, _ = load_samples(cfg.data, cfg.root, labeled=False)
+    samples, _ = load_samples(cfg.data, cfg.root, labeled=False, fmt=cfg.format)
     return VideoPretrainDataset(
         samples,
         num_frames=cfg.num_frames,
