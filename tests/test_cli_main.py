@@ -7,7 +7,9 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from _cli_helper import HUB_ID, LABELS, _env, make_assets
+from _dataset_helper import write_ucf101
 
 from videomae.cli.main import main
 
@@ -76,3 +78,40 @@ def test_training_help_is_the_modules_own(capsys) -> None:
     pytest.importorskip("videomae.train.pretrain")
     assert main(["pretrain", "--help"]) == 0
     assert "videomae pretrain" in capsys.readouterr().out
+
+
+def test_new_user_finetunes_and_evaluates_a_ucf101_folder(tmp_path, capsys, request) -> None:
+    """UCF101 as downloaded (videos + ucfTrainTestlist/): no list file written by the user."""
+    pytest.importorskip("av")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # 2 shared cores: spinning OpenMP threads cost more than they give
+    request.addfinalizer(lambda: torch.set_num_threads(threads))
+    ucf = write_ucf101(tmp_path / "data")
+    run = tmp_path / "run"
+    tiny = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2}
+    argv = ["finetune", "--train-data", str(ucf["train"]), "--val-data", str(ucf["test"])]
+    argv += ["--root", str(ucf["videos"]), "--out-dir", str(run), "--model", "small"]
+    argv += ["--model-overrides", json.dumps({**tiny, "intermediate_size": 64})]
+    argv += ["--num-frames", "4", "--sampling-rate", "2", "--input-size", "16", "--patch-size"]
+    argv += ["8", "--epochs", "12", "--warmup-steps", "2", "--batch-size", "3", "--repeats", "1"]
+    argv += ["--lr", "3e-3", "--num-workers", "0", "--no-progress", "--precision", "fp32"]
+    argv += ["--device", "cpu", "--mixup", "0", "--cutmix", "0", "--smoothing", "0"]
+    argv += ["--no-rand-augment", "--erase-prob", "0", "--drop-path", "0", "--layer-decay"]
+    argv += ["none", "--log-every", "100", "--save-every", "100"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "training 3 classes: YoYo, ApplyEyeMakeup, Archery" in out  # classInd.txt's order
+    config = json.loads((run / "final" / "config.json").read_text())
+    assert config["id2label"] == {"0": "YoYo", "1": "ApplyEyeMakeup", "2": "Archery"}
+    # the test split, and the whole class-folder tree whose sorted order differs from the
+    # model's: both are matched to the model's labels by name
+    for data, count in ((ucf["test"], 3), (ucf["videos"], 9)):
+        rc = main(["evaluate", str(data), "--root", str(ucf["videos"]), "--model"]
+                  + [str(run / "final"), "--out", str(tmp_path / "eval"), "-q"])  # fmt: skip
+        assert rc == 0
+        summary = json.loads((tmp_path / "eval" / "summary.json").read_text())
+        assert summary["num_evaluated"] == count and summary["top1"] == 1.0, summary
+    capsys.readouterr()
+    # a wrong root is one error line naming the fix
+    assert main(["evaluate", str(ucf["test"]), "--model", str(run / "final")]) == 2
+    assert "pass the folder that holds them with --root" in capsys.readouterr().err
