@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from PIL import Image
 
 from videomae.cli.commands import CLIError, _optional
 from videomae.cli.main import main
+from videomae.data.lists import read_samples
 from videomae.inference.embeddings_io import load_embeddings
 from videomae.viz.reconstruction import ROW_KINDS, grid_size
 
@@ -163,3 +165,63 @@ def test_synth_writes_lists(tmp_path, capsys) -> None:
     train = (out / "train.txt").read_text().splitlines()
     assert len(train) == 2 and all((out / line.split()[0]).is_file() for line in train)
     assert (out / "labels.txt").is_file()
+
+
+def test_classify_embed_and_reconstruct_accept_folders(assets, tmp_path, capsys) -> None:
+    folder = str(assets["root"] / "videos")
+    assert main(["classify", folder, "--model", assets["clf"], "--json", "-q"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.strip()]
+    assert [x["path"] for x in lines] == sorted(assets["videos"])  # recursive, sorted
+    rc = main(["classify", folder, "--pattern", "v1*", "--model", assets["clf"], "--json", "-q"])
+    assert rc == 0 and capsys.readouterr().out.count('"path"') == 1
+    out = tmp_path / "feats.npy"
+    assert main(["embed", folder, "--model", assets["clf"], "--out", str(out), "-q"]) == 0
+    assert np.load(out).shape == (3, 32)
+    pics = tmp_path / "pics"
+    assert main(["reconstruct", folder, "--model", assets["pre"], "--out", str(pics)]) == 0
+    assert sorted(p.name for p in pics.iterdir()) == ["v0.png", "v1.png", "v2.png"]
+    capsys.readouterr()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["classify", str(empty), "--model", assets["clf"]]) == 2
+    assert "no videos" in capsys.readouterr().err
+
+
+def test_unreadable_members_are_listed_and_nothing_embedded_is_an_error(
+    assets, tmp_path, capsys
+) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "a.mp4").write_bytes(b"not a video" * 20)
+    (bad / "b.avi").write_bytes(b"nor this" * 20)
+    out = tmp_path / "none.npy"
+    assert main(["embed", str(bad), "--model", assets["clf"], "--out", str(out), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "a.mp4" in err and "b.avi" in err and "nothing written" in err
+    assert not out.exists()
+    (bad / "c.mp4").write_bytes(Path(assets["videos"][0]).read_bytes())
+    pics = tmp_path / "pics"
+    assert main(["reconstruct", str(bad), "--model", assets["pre"], "--out", str(pics)]) == 1
+    err = capsys.readouterr().err
+    assert "a.mp4" in err and "b.avi" in err and "2 of 3 videos failed" in err
+    assert [p.name for p in pics.iterdir()] == ["c.png"]
+
+
+def test_evaluate_labels_are_the_models_by_name(assets, tmp_path, capsys) -> None:
+    root = assets["root"]
+    names = tmp_path / "names.txt"  # the data's own numbering: 0 jump, 1 walk, 2 run
+    names.write_text("jump\nwalk\nrun\n")
+    listfile = root / "renumbered.txt"
+    listfile.write_text("videos/walk/v0.mp4 1\nvideos/run/v1.mp4 2\nvideos/jump/v2.mp4 0\n")
+    samples = read_samples(listfile, label_names=LABELS, label_file=names)
+    assert [label for _, label in samples] == [0, 1, 2]  # LABELS = walk, run, jump
+    args = ["evaluate", str(listfile), "--model", assets["clf"], "-q"]
+    assert main([*args, "--label-file", str(names)]) == 0
+    capsys.readouterr()
+    listfile.write_text("videos/walk/v0.mp4 0\nvideos/run/v1.mp4 7\n")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "outside 0..2" in err and "v1.mp4 (line 2): 7" in err
+    listfile.write_text("videos/walk/v0.mp4 walk\nvideos/run/v1.mp4 sprint\n")
+    assert main(args) == 2
+    assert "not among the 3 labels" in capsys.readouterr().err
