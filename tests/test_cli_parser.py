@@ -22,3 +22,21 @@ def test_help_lists_flags_with_defaults(command, capsys) -> None:
     assert main([command, "--help"]) == 0
     out = capsys.readouterr().out
     assert "--" in out and "(default:" in out
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [
+        ("evaluate", ["--format", "ucf101", "hmdb51", "kinetics", "ssv2", "--label-file"]),
+        ("finetune", ["--format", "ucf101", "--train-data", "--label-file", "classInd.txt"]),
+        ("pretrain", ["--format", "kinetics", "--data", "--root"]),
+        ("classify", ["--pattern", "folders"]),
+        ("embed", ["--pattern", "folders"]),
+        ("reconstruct", ["--pattern", "folder"]),
+    ],
+)
+def test_help_shows_the_data_formats_and_folder_inputs(command, shown, capsys) -> None:
+    assert main([command, "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for word in shown:
+        assert word in text, (command, word)
