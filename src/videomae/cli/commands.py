@@ -9,6 +9,7 @@
   convert      videomae.convert.convert_checkpoint   original .pth -> save_pretrained folder
   synth        videomae.data.synthetic.make_dataset  synthetic motion videos + list files
   demo         videomae.demo.run_demo           the paper's finding in miniature
+  models       modeling.catalog.models_table    presets (parameter counts) and hub checkpoints
 
 Each returns the exit status (see :mod:`videomae.cli.main`).
 """
@@ -32,6 +33,7 @@ from videomae.inference.classifier import VideoClassifier
 from videomae.inference.embedder import VideoEmbedder
 from videomae.inference.embeddings_io import check_embedding_path
 from videomae.inference.reconstruct import reconstruct_video
+from videomae.modeling.catalog import models_table
 from videomae.runtime import parse_dtype
 
 # subcommands whose flags belong to another module's parser: name -> module with main(argv)
@@ -208,6 +210,11 @@ def run_demo(args: argparse.Namespace) -> int:
         progress=_progress(args) is not False,
         workers=args.workers,
     )
+    return 0
+
+
+def run_models(args: argparse.Namespace) -> int:
+    out(models_table(num_labels=args.num_labels))
     return 0
 
 

@@ -17,6 +17,7 @@ from videomae.cli.commands import (
     run_demo,
     run_embed,
     run_evaluate,
+    run_models,
     run_reconstruct,
     run_synth,
 )
@@ -275,6 +276,21 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_demo)
 
 
+def _add_models(sub: argparse._SubParsersAction) -> None:
+    """`videomae models`: the presets with parameter counts and the well-known hub ids."""
+    p = sub.add_parser(
+        "models",
+        help="list model presets (parameter counts) and well-known hub checkpoints",
+        formatter_class=_Formatter,
+        description="Presets for `pretrain/finetune --model NAME` with parameter counts computed "
+        "from their configs, and the MCG-NJU checkpoints on the hub with frames, size, classes.",
+    )
+    p.add_argument(
+        "--num-labels", type=_positive, default=400, help="classes of the counted classifier head"
+    )
+    p.set_defaults(func=run_models)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``videomae`` parser with every subcommand (``--help`` lists flags and defaults)."""
     parser = argparse.ArgumentParser(
@@ -296,4 +312,5 @@ def build_parser() -> argparse.ArgumentParser:
     _add_synth(sub)
     _add_demo(sub)
     add_serve(sub, _Formatter)
+    _add_models(sub)
     return parser
