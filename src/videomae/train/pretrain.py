@@ -25,7 +25,7 @@ from videomae.data.lists import load_samples
 from videomae.modeling.models import VideoMAEForPreTraining
 from videomae.train import distributed as D
 from videomae.train.args import build_parser as config_parser
-from videomae.train.config import TrainConfig, helped
+from videomae.train.config import TrainConfig, helped, model_overrides
 from videomae.train.loop import train
 from videomae.train.recipe import export_run, run_cli
 
@@ -95,10 +95,10 @@ def build_model(cfg: PretrainConfig) -> torch.nn.Module:
             cfg.init,
             norm_pix_loss=cfg.norm_pix_loss,
             drop_path_rate=cfg.drop_path,
-            **cfg.model_overrides,
+            **model_overrides(cfg),
         )
     fields = {**shape, "norm_pix_loss": cfg.norm_pix_loss, "drop_path_rate": cfg.drop_path}
-    config = VideoMAEConfig.from_preset(cfg.model, **{**fields, **cfg.model_overrides})
+    config = VideoMAEConfig.from_preset(cfg.model, **{**fields, **model_overrides(cfg)})
     return VideoMAEForPreTraining(config)
 
 

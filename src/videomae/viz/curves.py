@@ -98,3 +98,55 @@ def plot_curves(
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     return path
+
+
+def _line(ax: Any, rows: list[Mapping[str, Any]], key: str, label: str, **style: Any) -> bool:
+    """Plot ``key`` against step on ``ax``; False when no row has a number for it."""
+    pts = [(_as_float(r.get("step")), _as_float(r.get(key))) for r in rows]
+    pts = [(a, b) for a, b in pts if a is not None and b is not None]
+    if pts:
+        ax.plot([a for a, _ in pts], [b for _, b in pts], label=label, **style)
+    return bool(pts)
+
+
+def plot_training(
+    train_rows: Sequence[Mapping[str, Any]],
+    eval_rows: Sequence[Mapping[str, Any]],
+    path: str | Path,
+) -> Path:
+    """A run's ``loss.png``: training loss with the validation loss, the other validation
+    metrics (accuracies in %), and the learning rate, each against the optimizer step."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    train_rows, eval_rows = list(train_rows), list(eval_rows)
+    if not train_rows:
+        raise ValueError("no training rows to plot")
+    val_keys = [k for k in dict.fromkeys(k for r in eval_rows for k in r) if k.startswith("val_")]
+    metric_keys = [k for k in val_keys if k != "val_loss"]
+    panels = ["loss", *(["val"] if metric_keys else []), "lr"]
+    fig = Figure(figsize=(7, 2.6 * len(panels)))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
+    ax = axes[0]
+    _line(ax, train_rows, "loss", "training loss (window mean)", lw=1.2)
+    if _line(ax, eval_rows, "val_loss", "validation loss", marker="o", lw=1.2):
+        ax.legend(fontsize=8)
+    ax.set_ylabel("loss")
+    if metric_keys:
+        ax = axes[1]
+        for key in metric_keys:
+            _line(ax, eval_rows, key, key.removeprefix("val_"), marker="o", lw=1.2)
+        ax.set_ylabel("validation (%)" if "val_top1" in metric_keys else "validation")
+        ax.legend(fontsize=8)
+    _line(axes[-1], train_rows, "lr", "lr", lw=1.2)
+    axes[-1].set_ylabel("learning rate")
+    axes[-1].set_xlabel("optimizer step")
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+    axes[0].set_title("training run")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    return path
