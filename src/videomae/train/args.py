@@ -19,6 +19,7 @@ from difflib import get_close_matches
 from typing import Any
 
 from videomae.errors import ConfigError
+from videomae.train.config import config_dict
 from videomae.train.settings import load_settings
 
 
@@ -169,6 +170,12 @@ def parse_run(cls: type, prog: str, argv: Sequence[str] | None = None) -> tuple[
     if source:
         apply_settings(parser, cls, load_settings(source), source)
     return dataclass_from_args(cls, parser.parse_args(argv)), source
+
+
+def cli_values(cfg: Any) -> dict[str, Any]:
+    """The flag values of a config (plain values, tuples as lists): a settings file's content."""
+    names = {f.name for f in cli_fields(type(cfg))}
+    return {k: v for k, v in config_dict(cfg).items() if k in names}
 
 
 def parse_config(cls: type, prog: str, argv: Sequence[str] | None = None) -> Any:

@@ -17,8 +17,7 @@ import torch
 
 from videomae._io import atomic_write_text
 from videomae.train import distributed as D
-from videomae.train.args import parse_run
-from videomae.train.config import config_dict
+from videomae.train.args import cli_values, parse_run
 from videomae.train.loop import TrainResult
 from videomae.train.settings import save_settings, settings_format
 
@@ -76,7 +75,7 @@ def run_cli(
     cfg, source = parse_run(cls, prog, argv)
     if D.env_rank() == 0:
         fmt = settings_format(source) if source else None
-        saved = save_settings(config_dict(cfg), cfg.out_dir, fmt)
+        saved = save_settings(cli_values(cfg), cfg.out_dir, fmt)
         print(f"settings saved to {saved} (repeat the run with --config {saved})")
     try:
         final = run(cfg)
