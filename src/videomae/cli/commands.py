@@ -172,6 +172,7 @@ def run_reconstruct(args: argparse.Namespace) -> int:
         sampling_rate=args.sampling_rate,
         fps=args.fps,
         device=args.device,
+        scale=args.scale,
     )
     print(f"wrote {path}")
     return 0

@@ -179,7 +179,10 @@ def _add_reconstruct(sub: argparse._SubParsersAction) -> None:
         help="picture of a masked-autoencoder reconstruction",
         formatter_class=_Formatter,
         description="Mask one clip, reconstruct it with a pre-training checkpoint and save "
-        "rows of original, masked, reconstruction, pasted and raw prediction (.png grid or .gif).",
+        "labelled rows: the original, what the model sees, its guess of the hidden patches, "
+        "the two pasted together, and its guess at full contrast (.png grid or .gif). No row "
+        "uses anything the model did not see; the picture prints the hidden patches' error "
+        "next to a constant guess's, so an untrained model is easy to tell apart.",
     )
     p.add_argument("video", metavar="VIDEO")
     p.add_argument("--model", required=True, help="pre-training checkpoint folder")
@@ -197,6 +200,12 @@ def _add_reconstruct(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--sampling-rate", type=_positive, default=4, help="stride between frames")
     p.add_argument("--fps", type=float, default=4.0, help="frames per second of a .gif")
+    p.add_argument(
+        "--scale",
+        type=_positive,
+        default=None,
+        help="enlarge frames N times (default: small clips to about 128 px, so labels fit)",
+    )
     p.add_argument("--device", default="cpu", help="cpu, cuda, or auto")
     p.set_defaults(func=run_reconstruct)
 
