@@ -76,7 +76,14 @@ def _weights(out: Path) -> dict[str, torch.Tensor]:
 
 def test_config_file_equals_flags_and_saved_settings_repeat_the_run(data: Path, tmp_path: Path):
     common = ["--data", str(data / "all.txt"), "--root", str(data), "-q"]
-    assert main([*common, *_flags(SETTINGS), "--out-dir", str(tmp_path / "flags")]) == 0
+    tb = tmp_path / "tb"
+    flags = [*common, *_flags(SETTINGS), "--tensorboard", str(tb), "--tensorboard-image-every", "3"]
+    assert main([*flags, "--out-dir", str(tmp_path / "flags")]) == 0
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(tb), size_guidance={"images": 0})
+    acc.Reload()
+    assert [e.step for e in acc.Images("reconstruction")] == [3]  # a real picture, from pretrain
     cfg_file = tmp_path / "run.yaml"
     cfg_file.write_text(yaml.safe_dump({k.replace("_", "-"): v for k, v in SETTINGS.items()}))
     assert main([*common, "--config", str(cfg_file), "--out-dir", str(tmp_path / "file")]) == 0

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from videomae.modeling.patches import normalize_patches, patchify
 from videomae.viz import reconstruction as viz
@@ -148,7 +146,7 @@ def test_perfect_decoder_pastes_back_the_original(
         assert (rows["reconstruction"][pix].int() - original[pix].int()).abs().max() <= 1
     else:  # the hidden patches' own statistics are never used
         assert "visible patches' mean/std" in rows.titles["reconstruction"]
-        assert "normalised patches" == rows.error["space"]
+        assert rows.error["space"] == "normalised patches"
 
 
 def test_real_model_rows_and_normalised_prediction_range() -> None:

@@ -114,10 +114,7 @@ def train(
     (H, W, 3) uint8 is logged as a picture every ``image_every`` steps. ``cfg`` is stored in
     every checkpoint. Returns a :class:`TrainResult`.
     """
-    if cfg.early_stop and (eval_fn is None or not best_metric):
-        raise ConfigError(
-            "early_stop needs validation: give validation data (--val-data) or drop --early-stop"
-        )
+    _check_early_stop(cfg, eval_fn, best_metric)
     run = _set_up(model, dataset, cfg, optimizer, best_metric)
     loader = build_loader(
         dataset,
@@ -145,9 +142,7 @@ def train(
         step = run.state.step
         if step % cfg.log_every == 0 or step == run.schedule.total_steps:
             _log(run, window, lr, grad_norm)
-        run.watch.stepped()
-        if image_fn is not None and run.watch.wants_images and step % max(image_every, 1) == 0:
-            run.watch.image("reconstruction", image_fn(run.parts.model), step)
+        _watch_step(run, image_fn, image_every)
         if eval_fn is not None and run.schedule.eval_due(step, cfg.eval_every):
             _evaluate(run, eval_fn, export_fn, best_metric)
             run.stopped_early = _patience_spent(run)
@@ -159,6 +154,21 @@ def train(
 
 
 # ----------------------------------------------------------------------------- set up
+
+
+def _check_early_stop(cfg: TrainConfig, eval_fn: EvalFn | None, best_metric: str | None) -> None:
+    if cfg.early_stop and (eval_fn is None or not best_metric):
+        raise ConfigError(
+            "early_stop needs validation: give validation data (--val-data) or drop --early-stop"
+        )
+
+
+def _watch_step(run: _Run, image_fn: ImageFn | None, every: int) -> None:
+    """Advance the progress bar; a TensorBoard picture every ``every`` steps when asked."""
+    run.watch.stepped()
+    step = run.state.step
+    if image_fn is not None and run.watch.wants_images and step % max(every, 1) == 0:
+        run.watch.image("reconstruction", image_fn(run.parts.model), step)
 
 
 def _set_up(

@@ -7,7 +7,6 @@ their labels and the hidden patches' error; :mod:`videomae.viz.picture` lays the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
