@@ -109,10 +109,9 @@ def train(
     or let this do it). ``eval_fn(model, epoch) -> metrics`` runs on every rank at the end of
     every ``cfg.eval_every``-th epoch and of the last one; with ``best_metric`` set, the best
     value (higher is better) is tracked and ``export_fn(model, out_dir / "best")`` is called on
-    rank 0 when it improves; with ``cfg.early_stop`` the run ends (checkpoint saved) after that
-    many validations without a better value. With ``cfg.tensorboard``, ``image_fn(model)`` ->
-    (H, W, 3) uint8 is logged as a picture every ``image_every`` steps. ``cfg`` is stored in
-    every checkpoint. Returns a :class:`TrainResult`.
+    rank 0 when it improves; ``cfg.early_stop`` ends the run after that many validations
+    without a better value. With ``cfg.tensorboard``, ``image_fn(model)`` -> (H, W, 3) uint8
+    is logged every ``image_every`` steps. Returns a :class:`TrainResult`.
     """
     _check_early_stop(cfg, eval_fn, best_metric)
     run = _set_up(model, dataset, cfg, optimizer, best_metric)
