@@ -115,14 +115,11 @@ def train(
     """
     _check_early_stop(cfg, eval_fn, best_metric)
     run = _set_up(model, dataset, cfg, optimizer, best_metric)
+    pin = run.device.type == "cuda"
     loader = build_loader(
-        dataset,
-        run.sampler,
-        seed=cfg.seed,
-        num_workers=cfg.num_workers,
-        pin_memory=run.device.type == "cuda",
+        dataset, run.sampler, seed=cfg.seed, num_workers=cfg.num_workers, pin_memory=pin,
         collate=collate,
-    )
+    )  # fmt: skip
     last_ckpt = latest_checkpoint(run.out_dir) if run.state.resumed_from else None
     window = LossWindow(run.device)
     lr = run.schedule.lr
