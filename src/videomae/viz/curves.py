@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 
-def _read_rows(source: str | Path | Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def read_rows(source: str | Path | Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The rows of a metrics CSV (as strings), or the given rows."""
     if isinstance(source, (str, Path)):
         with open(source, newline="") as f:
             return list(csv.DictReader(f))
@@ -83,7 +84,7 @@ def plot_curves(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    data = _read_rows(source)
+    data = read_rows(source)
     logs = _check(data, source, keys, x, log_y)
     fig = Figure(figsize=(7, 2.6 * len(keys)))
     FigureCanvasAgg(fig)
@@ -145,6 +146,65 @@ def plot_training(
     for ax in axes:
         ax.grid(True, alpha=0.3)
     axes[0].set_title("training run")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    return path
+
+
+def plot_comparison(
+    curves: Mapping[str, Sequence[Sequence[Mapping[str, Any]]]],
+    test_scores: Mapping[str, Sequence[float]],
+    path: str | Path,
+    *,
+    metric: str = "val_top1",
+    title: str = "pre-trained vs from scratch",
+) -> Path:
+    """Validation ``metric`` (%) over fine-tuning steps, one colour per run kind, with the test
+    accuracy of each as a dashed line: one picture of a pre-training claim.
+
+    ``curves[name]`` holds one list of validation rows per seed (thin lines; their mean bold);
+    ``test_scores[name]`` the seeds' test top-1 as fractions in [0, 1].
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    if not curves:
+        raise ValueError("no curves to compare")
+    fig = Figure(figsize=(7, 4.2))
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    colours = ("tab:blue", "tab:orange", "tab:green", "tab:red")
+    for colour, (name, runs) in zip(colours, curves.items()):
+        series = [
+            [
+                (float(r["step"]), float(r[metric]))
+                for r in rows
+                if _as_float(r.get(metric)) is not None
+            ]
+            for rows in runs
+        ]
+        for pts in series if len(series) > 1 else []:
+            ax.plot([a for a, _ in pts], [b for _, b in pts], color=colour, lw=0.6, alpha=0.4)
+        steps = [a for a, _ in series[0]]
+        same = all([a for a, _ in s] == steps for s in series)
+        mean = (
+            [sum(s[i][1] for s in series) / len(series) for i in range(len(steps))] if same else []
+        )
+        ax.plot(
+            steps[: len(mean)], mean, color=colour, lw=2, marker="o", label=f"{name}: validation"
+        )
+        scores = [100.0 * v for v in test_scores.get(name, [])]
+        if scores:
+            avg = sum(scores) / len(scores)
+            ax.axhline(avg, color=colour, ls="--", lw=1.2, label=f"{name}: test {avg:.1f}%")
+    ax.set_xlabel("fine-tuning step")
+    ax.set_ylabel(f"{metric.removeprefix('val_')} accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(title)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
