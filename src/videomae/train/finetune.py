@@ -49,7 +49,10 @@ class FinetuneConfig(TrainConfig):
     )
     repeats: int = helped("augmented clips per decoded video (repeated augmentation)", 2)
     init: str | None = helped("pre-training folder (decoder dropped) or classifier folder")
-    model: str = helped("preset when training from scratch", "base")
+    model: str = helped(
+        "preset when training from scratch: tiny/small/base/large/huge/giant (videomae models)",
+        "base",
+    )
     drop_path: float = 0.1
     # augmentation and regularisation
     crop_scale: tuple[float, float] = helped(
