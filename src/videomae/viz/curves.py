@@ -105,6 +105,8 @@ def _line(ax: Any, rows: list[Mapping[str, Any]], key: str, label: str, **style:
     """Plot ``key`` against step on ``ax``; False when no row has a number for it."""
     pts = [(_as_float(r.get("step")), _as_float(r.get(key))) for r in rows]
     pts = [(a, b) for a, b in pts if a is not None and b is not None]
+    if len(pts) <= 20:  # few points (a short run): markers, so a single point still shows
+        style.setdefault("marker", "o")
     if pts:
         ax.plot([a for a, _ in pts], [b for _, b in pts], label=label, **style)
     return bool(pts)
@@ -136,8 +138,8 @@ def plot_training(
     ax.set_ylabel("loss")
     if metric_keys:
         ax = axes[1]
-        for key in metric_keys:
-            _line(ax, eval_rows, key, key.removeprefix("val_"), marker="o", lw=1.2)
+        for key, dash in zip(metric_keys, ("-", "--", ":", "-.") * len(metric_keys)):
+            _line(ax, eval_rows, key, key.removeprefix("val_"), marker="o", lw=1.2, ls=dash)
         ax.set_ylabel("validation (%)" if "val_top1" in metric_keys else "validation")
         ax.legend(fontsize=8)
     _line(axes[-1], train_rows, "lr", "lr", lw=1.2)
