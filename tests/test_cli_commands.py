@@ -15,7 +15,8 @@ from videomae.cli.commands import CLIError, _optional
 from videomae.cli.main import main
 from videomae.data.lists import read_samples
 from videomae.inference.embeddings_io import load_embeddings
-from videomae.viz.reconstruction import ROW_KINDS, grid_size
+from videomae.viz.picture import grid_size
+from videomae.viz.reconstruction import ROW_KINDS
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,9 @@ def test_reconstruct_png_and_gif_sizes(assets, tmp_path, capsys) -> None:
     )
     assert rc == 0, capsys.readouterr().err
     with Image.open(png) as im:
-        assert im.size == grid_size(len(ROW_KINDS), 4, 32, 32)  # 5 rows, T=4 frames of 32x32
+        # 5 rows, T=4 frames of 32x32 enlarged 4x by default, and the error line on top
+        assert im.size[1] == grid_size(len(ROW_KINDS), 4, 32, 32, scale=4, note=True)[1]
+        assert im.size[0] >= grid_size(len(ROW_KINDS), 4, 32, 32, scale=4)[0]
     gif = tmp_path / "recon.gif"
     assert (
         main(["reconstruct", assets["videos"][1], "--model", assets["pre"], "--out", str(gif)]) == 0

@@ -83,12 +83,12 @@ def test_presets_match_original_releases(name, hidden, layers, heads, mlp, dec_h
     assert (cfg.decoder_hidden_size, cfg.decoder_num_attention_heads) == (dec_hidden, dec_heads)
     assert cfg.num_labels == 10
     assert cfg.patch_size == (14 if name == "giant" else 16)
-    assert set(PRESETS) == {"small", "base", "large", "huge", "giant"}
+    assert set(PRESETS) == {"tiny", "small", "base", "large", "huge", "giant"}
 
 
 def test_unknown_preset_and_bad_sizes():
-    with pytest.raises(ValueError, match="unknown preset 'tiny'"):
-        VideoMAEConfig.from_preset("tiny")
+    with pytest.raises(ValueError, match="unknown preset 'mini'"):
+        VideoMAEConfig.from_preset("mini")
     with pytest.raises(ValueError, match="not divisible by tubelet_size"):
         VideoMAEConfig(num_frames=15)
     with pytest.raises(ValueError, match="not divisible by patch_size"):

@@ -19,6 +19,13 @@ def test_demo_quick_runs_end_to_end(tmp_path):
         assert (out / f"eval-{row}" / "summary.json").exists()
     assert (out / "pretrain" / "final" / "model.safetensors").exists()
     assert (out / "reconstruction.png").stat().st_size > 1000
+    from matplotlib.image import imread
+
+    # quick mode validates every epoch: 10 steps of 2 per epoch -> 5 points per curve
+    for row in ("pretrained", "scratch"):
+        lines = (out / f"finetune-{row}" / "eval_metrics.csv").read_text().splitlines()
+        assert len(lines) == 1 + 5 and "val_top1" in lines[0]
+    assert imread(out / "comparison.png").shape[:2] == (420, 700)
     stages = summary["runs"][0]["timings_s"]
     assert set(stages) >= {
         "generate data",

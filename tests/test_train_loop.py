@@ -260,3 +260,62 @@ def test_ddp_two_gloo_processes_match_one_process(tmp_path: Path) -> None:
     assert _max_diff(a, b) <= 1e-5
     ckpt = torch.load(tmp_path / "two" / "checkpoint-00000004.pt", weights_only=True)
     assert len(ckpt["rng"]) == 2 and ckpt["loop"]["world_size"] == 2
+
+
+# ----------------------------------------------------------------------------- watching a run
+
+
+def test_validation_lines_early_stop_and_loss_png_curves(tmp_path: Path, capsys) -> None:
+    values = iter([50.0, 60.0, 55.0, 58.0, 70.0, 80.0])
+
+    def eval_fn(model: torch.nn.Module, epoch: int) -> dict:
+        return {"val_loss": 1.0 / (epoch + 1), "val_top1": next(values), "val_top5": 100.0}
+
+    # 8 steps per epoch, 6 epochs; best at epoch 2 (60), then two worse: patience 2 stops at 4
+    res = train(_fresh(), _Regression(), _step, _cfg(tmp_path, total_steps=48, early_stop=2),
+                eval_fn=eval_fn, best_metric="val_top1")  # fmt: skip
+    out = capsys.readouterr().out
+    assert res.stopped_early and res.step == 32 and len(res.eval_history) == 4
+    assert "validation @ step 8 (epoch 1): top-1 50.00%  top-5 100.00%  loss 1" in out
+    assert "| best top-1 60.00% (step 16)" in out.splitlines()[-2]
+    assert "early stop at step 32: val_top1 has not improved for 2 validations" in out
+    assert (tmp_path / "checkpoint-00000032.pt").exists()
+    from matplotlib.image import imread
+
+    png = imread(tmp_path / "loss.png")
+    assert png.shape[0] == 3 * 260  # three panels: loss (+ val loss), validation, lr
+    with pytest.raises(ValueError, match="early_stop needs validation"):
+        train(_fresh(), _Regression(), _step, _cfg(tmp_path / "b", early_stop=2))
+
+
+def test_plain_lines_when_not_a_terminal_and_quiet(tmp_path: Path, capsys) -> None:
+    train(_fresh(), _Regression(), _step, _cfg(tmp_path / "a", progress=True, log_every=4))
+    out = capsys.readouterr()
+    lines = [ln for ln in out.out.splitlines() if ln.startswith("step ")]
+    assert [ln.split()[1] for ln in lines] == ["4/12", "8/12", "12/12"]
+    assert "loss" in lines[0] and "clips/s" in lines[0] and "eta" in lines[0]
+    assert "train:" not in out.err  # no tqdm bar redraws in a log file
+    train(_fresh(), _Regression(), _step, _cfg(tmp_path / "b", progress=False, log_every=4))
+    assert "step " not in capsys.readouterr().out
+
+
+def test_tensorboard_event_files_hold_the_scalars_and_images(tmp_path: Path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    def image_fn(model: torch.nn.Module):
+        import numpy as np
+
+        return np.full((8, 12, 3), 200, dtype=np.uint8)
+
+    tb = tmp_path / "tb"
+    train(_fresh(), _Regression(), _step, _cfg(tmp_path / "run", total_steps=16, tensorboard=str(tb)),
+          eval_fn=lambda m, e: {"val_top1": 10.0 * e}, best_metric="val_top1",
+          image_fn=image_fn, image_every=8)  # fmt: skip
+    acc = EventAccumulator(str(tb), size_guidance={"images": 0, "scalars": 0})
+    acc.Reload()
+    tags = acc.Tags()
+    assert {"train/loss", "train/lr", "val/top1"} <= set(tags["scalars"])
+    assert [e.step for e in acc.Scalars("train/loss")] == [2, 4, 6, 8, 10, 12, 14, 16]
+    assert [e.value for e in acc.Scalars("val/top1")] == [0.0, 10.0]
+    images = acc.Images("reconstruction")
+    assert [e.step for e in images] == [8, 16] and (images[0].width, images[0].height) == (12, 8)

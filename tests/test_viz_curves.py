@@ -19,3 +19,24 @@ def test_plot_curves_from_csv_and_rows(tmp_path) -> None:
     assert out2.exists()
     with pytest.raises(ValueError, match="not found"):
         viz.plot_curves(csv_path, tmp_path / "c3.png", keys=("acc",))
+
+
+def test_comparison_draws_both_curves_and_test_lines(tmp_path) -> None:
+    import numpy as np
+    from matplotlib.image import imread
+
+    rows_a = [{"step": s, "val_top1": 20 + 10 * i} for i, s in enumerate((10, 20, 30))]
+    rows_b = [{"step": s, "val_top1": 25.0} for s in (10, 20, 30)]
+    path = viz.plot_comparison(
+        {"pre-trained": [rows_a, rows_a], "scratch": [rows_b]},
+        {"pre-trained": [0.6, 0.7], "scratch": [0.3]},
+        tmp_path / "c.png",
+    )
+    img = (imread(path)[..., :3] * 255).round().astype(int)
+
+    def count(rgb: tuple[int, int, int]) -> int:
+        return int((np.abs(img - np.array(rgb)).sum(-1) < 30).sum())
+
+    assert count((31, 119, 180)) > 200 and count((255, 127, 14)) > 200  # blue and orange drawn
+    with pytest.raises(ValueError, match="no curves"):
+        viz.plot_comparison({}, {}, tmp_path / "x.png")

@@ -59,8 +59,19 @@ _COMMON_DEFAULTS: dict[str, Any] = {
 
 ATTN_IMPLEMENTATIONS = ("sdpa", "eager", "flash_attention_2")
 
-# Model sizes of the original releases (VideoMAE V1 and, for giant, VideoMAE V2).
+# Model sizes: "tiny" is ours (a few layers that train in minutes on a CPU at small input sizes);
+# the others are the original releases' (VideoMAE V1 and, for giant, VideoMAE V2).
 PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": {
+        "hidden_size": 128,
+        "num_hidden_layers": 4,
+        "num_attention_heads": 4,
+        "intermediate_size": 512,
+        "decoder_hidden_size": 64,
+        "decoder_num_attention_heads": 2,
+        "decoder_num_hidden_layers": 2,
+        "decoder_intermediate_size": 256,
+    },
     "small": {
         "hidden_size": 384,
         "num_hidden_layers": 12,
@@ -256,7 +267,7 @@ class VideoMAEConfig:
     # ---------------------------------------------------------------- presets
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> VideoMAEConfig:
-        """A config for a named model size (small/base/large/huge/giant), with overrides."""
+        """A config for a named model size (tiny/small/base/large/huge/giant), with overrides."""
         if name not in PRESETS:
             raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
         return cls(**{**PRESETS[name], **overrides})

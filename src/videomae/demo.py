@@ -26,6 +26,7 @@ from videomae.inference.reconstruct import reconstruct_video
 from videomae.modeling.models import VideoMAEForVideoClassification
 from videomae.train.finetune import FinetuneConfig, finetune
 from videomae.train.pretrain import PretrainConfig, pretrain
+from videomae.viz.curves import plot_comparison, read_rows
 
 _DIRECTIONS = ("move_left", "move_right", "move_up", "move_down")
 
@@ -113,6 +114,7 @@ SETTINGS: dict[str, DemoSettings] = {
         finetune_steps=10,
         finetune_batch=8,
         finetune_warmup=2,
+        eval_every=1,
     ),
     "default": DemoSettings(),
 }
@@ -277,6 +279,22 @@ def _reconstruction(
     )  # fmt: skip
 
 
+ROW_NAMES = {"pretrained": "VideoMAE pre-trained", "scratch": "from scratch"}
+
+
+def _comparison_figure(runs: list[dict[str, Any]], out: Path) -> Path:
+    """``comparison.png``: validation top-1 over fine-tuning steps and the test top-1 of both
+    rows (every seed; the validation curves come from each run's eval_metrics.csv)."""
+    curves, tests = {}, {}
+    for name, label in ROW_NAMES.items():
+        folders = [Path(r["results"][name]["model_dir"]).parent for r in runs]
+        curves[label] = [read_rows(f / "eval_metrics.csv") for f in folders]
+        tests[label] = [r["results"][name]["top1"] for r in runs]
+    seeds = f"{len(runs)} seed{'s' if len(runs) > 1 else ''}"
+    title = f"same model, same labelled videos: pre-trained vs from scratch ({seeds})"
+    return plot_comparison(curves, tests, out / "comparison.png", title=title)
+
+
 def _table(runs: list[dict[str, Any]]) -> str:
     lines = ["", "             top-1 accuracy on the test split (multi-view)"]
     for name in ("pretrained", "scratch"):
@@ -325,6 +343,8 @@ def run_demo(
         summary[f"{name}_top1_std"] = statistics.stdev(accs) if len(accs) > 1 else 0.0
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    figure = _comparison_figure(runs, out)
     print(_table(runs))
+    print(f"\n  the comparison in one picture: {figure}")
     print(f"\n  total {summary['total_s']:.0f} s; everything is in {out}/")
     return summary

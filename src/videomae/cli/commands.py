@@ -9,6 +9,7 @@
   convert      videomae.convert.convert_checkpoint   original .pth -> save_pretrained folder
   synth        videomae.data.synthetic.make_dataset  synthetic motion videos + list files
   demo         videomae.demo.run_demo           the paper's finding in miniature
+  models       modeling.catalog.models_table    presets (parameter counts) and hub checkpoints
 
 Each returns the exit status (see :mod:`videomae.cli.main`).
 """
@@ -34,6 +35,7 @@ from videomae.inference.classifier import VideoClassifier
 from videomae.inference.embedder import VideoEmbedder
 from videomae.inference.embeddings_io import check_embedding_path
 from videomae.inference.reconstruct import reconstruct_video
+from videomae.modeling.catalog import models_table
 from videomae.runtime import parse_dtype
 
 # subcommands whose flags belong to another module's parser: name -> module with main(argv)
@@ -192,6 +194,7 @@ def run_reconstruct(args: argparse.Namespace) -> int:
         sampling_rate=args.sampling_rate,
         fps=args.fps,
         device=args.device,
+        scale=args.scale,
     )
     failed = 0
     for video, target in zip(videos, outs, strict=True):
@@ -243,6 +246,11 @@ def run_demo(args: argparse.Namespace) -> int:
         progress=_progress(args) is not False,
         workers=args.workers,
     )
+    return 0
+
+
+def run_models(args: argparse.Namespace) -> int:
+    out(models_table(num_labels=args.num_labels))
     return 0
 
 

@@ -17,6 +17,7 @@ from videomae.cli.commands import (
     run_demo,
     run_embed,
     run_evaluate,
+    run_models,
     run_reconstruct,
     run_synth,
 )
@@ -207,7 +208,10 @@ def _add_reconstruct(sub: argparse._SubParsersAction) -> None:
         help="picture of a masked-autoencoder reconstruction",
         formatter_class=_Formatter,
         description="Mask one clip, reconstruct it with a pre-training checkpoint and save "
-        "rows of original, masked, reconstruction, pasted and raw prediction (.png grid or .gif)."
+        "labelled rows: the original, what the model sees, its guess of the hidden patches, "
+        "the two pasted together, and its guess at full contrast (.png grid or .gif). No row "
+        "uses anything the model did not see; the picture prints the hidden patches' error "
+        "next to a constant guess's, so an untrained model is easy to tell apart."
         "\nWith a folder or several videos, --out is a folder (default recon/) receiving one "
         "picture per video; unreadable videos are reported and skipped (exit status 1).",
     )
@@ -234,6 +238,12 @@ def _add_reconstruct(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--sampling-rate", type=_positive, default=4, help="stride between frames")
     p.add_argument("--fps", type=float, default=4.0, help="frames per second of a .gif")
+    p.add_argument(
+        "--scale",
+        type=_positive,
+        default=None,
+        help="enlarge frames N times (default: small clips to about 128 px, so labels fit)",
+    )
     p.add_argument("--device", default="cpu", help="cpu, cuda, or auto")
     p.set_defaults(func=run_reconstruct)
 
@@ -313,6 +323,21 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_demo)
 
 
+def _add_models(sub: argparse._SubParsersAction) -> None:
+    """`videomae models`: the presets with parameter counts and the well-known hub ids."""
+    p = sub.add_parser(
+        "models",
+        help="list model presets (parameter counts) and well-known hub checkpoints",
+        formatter_class=_Formatter,
+        description="Presets for `pretrain/finetune --model NAME` with parameter counts computed "
+        "from their configs, and the MCG-NJU checkpoints on the hub with frames, size, classes.",
+    )
+    p.add_argument(
+        "--num-labels", type=_positive, default=400, help="classes of the counted classifier head"
+    )
+    p.set_defaults(func=run_models)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``videomae`` parser with every subcommand (``--help`` lists flags and defaults)."""
     parser = argparse.ArgumentParser(
@@ -334,4 +359,5 @@ def build_parser() -> argparse.ArgumentParser:
     _add_synth(sub)
     _add_demo(sub)
     add_serve(sub, _Formatter)
+    _add_models(sub)
     return parser

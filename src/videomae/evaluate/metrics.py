@@ -68,7 +68,11 @@ def mean_class_accuracy(preds: torch.Tensor, labels: torch.Tensor, num_classes: 
 
     Classes without any test sample are left out of the mean. Returns 0.0 for no samples.
     """
-    cm = confusion_matrix(preds, labels, num_classes)
+    return mean_class_from_confusion(confusion_matrix(preds, labels, num_classes))
+
+
+def mean_class_from_confusion(cm: torch.Tensor) -> float:
+    """Mean per-class recall of a (K, K) confusion matrix over the classes with samples."""
     support = cm.sum(dim=1)
     present = support > 0
     if not bool(present.any()):

@@ -14,11 +14,8 @@ from videomae.modeling.models import VideoMAEForPreTraining
 from videomae.processing.ops import center_crop, normalize, resize_short_side
 from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD, resolve_device
 from videomae.video.decode import read_clip, read_frames
-from videomae.viz.reconstruction import (
-    reconstruct,
-    save_reconstruction_gif,
-    save_reconstruction_png,
-)
+from videomae.viz.picture import save_reconstruction_gif, save_reconstruction_png
+from videomae.viz.reconstruction import reconstruct
 
 __all__ = ["RECONSTRUCTION_SUFFIXES", "reconstruct_video"]
 
@@ -75,6 +72,7 @@ def reconstruct_video(
     sampling_rate: int = 4,
     fps: float = 4.0,
     device: str | torch.device | None = "cpu",
+    scale: int | None = None,
 ) -> Path:
     """Reconstruct a masked clip of ``video`` with a pre-training checkpoint; save a picture.
 
@@ -84,8 +82,12 @@ def reconstruct_video(
     the pre-training target assumes). ``mask_ratio`` of the tokens are hidden, drawn with
     ``seed``: whole tubes (``mask_kind="tube"``) or single tubelets (``"random"``); use the
     masking the model was pre-trained with. ``out`` ending in ``.png`` is a grid (see
-    :func:`videomae.viz.grid_size`); ``.gif`` an animation at ``fps``.
+    :func:`videomae.viz.picture.grid_size`); ``.gif`` an animation at ``fps``. ``scale``
+    enlarges the frames (None: small clips to about 128 px). The picture states the hidden
+    patches' error against a constant guess.
     """
+    if scale is not None and scale < 1:
+        raise ValueError(f"scale must be >= 1, got {scale}")
     out_path = Path(out)
     _check_options(out_path, mask_kind, mask_ratio, sampling_rate, start_frame)
     dev = resolve_device(device)
@@ -99,5 +101,5 @@ def reconstruct_video(
         model, pixel_values.to(dev), mask, mean=IMAGENET_DEFAULT_MEAN, std=IMAGENET_DEFAULT_STD
     )
     if out_path.suffix.lower() == ".gif":
-        return save_reconstruction_gif(rows, out_path, fps=fps)
-    return save_reconstruction_png(rows, out_path)
+        return save_reconstruction_gif(rows, out_path, fps=fps, scale=scale)
+    return save_reconstruction_png(rows, out_path, scale=scale)

@@ -58,8 +58,21 @@ class TrainConfig:
         "keep whole decoded videos in memory, up to this many MB per process (0 = off)", 0.0
     )
     # model
-    model: str = helped("preset: small/base/large/huge/giant", "base")
-    model_overrides: dict = field(default_factory=dict, metadata={"help": "JSON config overrides"})
+    model: str = helped(
+        "preset: tiny/small/base/large/huge/giant (`videomae models` lists them)", "base"
+    )
+    hidden_size: int | None = helped("encoder width (None: the preset's)")
+    num_hidden_layers: int | None = helped("encoder layers (None: the preset's)")
+    num_attention_heads: int | None = helped("encoder heads (None: the preset's)")
+    intermediate_size: int | None = helped("encoder MLP width (None: the preset's)")
+    decoder_hidden_size: int | None = helped("decoder width (None: the preset's)")
+    decoder_num_hidden_layers: int | None = helped("decoder layers (None: the preset's)")
+    decoder_num_attention_heads: int | None = helped("decoder heads (None: the preset's)")
+    decoder_intermediate_size: int | None = helped("decoder MLP width (None: the preset's)")
+    model_overrides: dict = field(
+        default_factory=dict,
+        metadata={"help": "any other VideoMAEConfig fields as JSON (the named flags win)"},
+    )
     init: str | None = helped("start from this save_pretrained folder")
     patch_size: int = 16
     tubelet_size: int = 2
@@ -88,13 +101,43 @@ class TrainConfig:
     ema_decay: float | None = None
     # bookkeeping
     eval_every: int = hidden("validate every N epochs (and after the last one)", 1)
-    log_every: int = 20
+    early_stop: int | None = helped(
+        "stop after this many validations in a row without a better best metric (None: off)"
+    )
+    tensorboard: str | None = helped(
+        "write TensorBoard event files to this folder (pip install 'videomae[tensorboard]')"
+    )
+    log_every: int = helped(
+        "average the loss over N steps per metrics row (and per plain line when not a terminal)",
+        20,
+    )
     save_every: int = 1000
     keep_last: int = 2
     seed: int = 0
     resume: bool = False
-    progress: bool = True
+    progress: bool = helped(
+        "progress bar in a terminal, a plain line every log_every steps otherwise (-q: off)", True
+    )
     device: str | None = helped("cpu / cuda (default: CUDA when available)")
+
+
+# Architecture fields a recipe offers as flags of the same name; set ones override the preset.
+ARCH_FIELDS = (
+    "hidden_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "intermediate_size",
+    "decoder_hidden_size",
+    "decoder_num_hidden_layers",
+    "decoder_num_attention_heads",
+    "decoder_intermediate_size",
+)
+
+
+def model_overrides(cfg: TrainConfig) -> dict[str, Any]:
+    """``cfg.model_overrides`` plus every architecture flag that is set (the flags win)."""
+    named = {k: getattr(cfg, k) for k in ARCH_FIELDS if getattr(cfg, k) is not None}
+    return {**cfg.model_overrides, **named}
 
 
 def steps_per_epoch(num_samples: int, batch_size: int, accum_steps: int, world_size: int) -> int:
@@ -150,6 +193,10 @@ def check_config(cfg: TrainConfig) -> None:
         raise ValueError(
             f"eval_every (epochs between validations) must be >= 1, got {cfg.eval_every}"
         )
+    if cfg.early_stop is not None and cfg.early_stop < 1:
+        raise ValueError(f"early_stop (validations of patience) must be >= 1, got {cfg.early_stop}")
+    if cfg.log_every < 1:
+        raise ValueError(f"log_every must be >= 1, got {cfg.log_every}")
 
 
 def resolve_schedule(cfg: TrainConfig, num_samples: int, world_size: int) -> Schedule:

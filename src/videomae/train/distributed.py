@@ -33,6 +33,11 @@ def is_initialized() -> bool:
     return dist.is_available() and dist.is_initialized()
 
 
+def env_rank() -> int:
+    """This process's rank as ``torchrun`` announces it (0 when not launched by torchrun)."""
+    return int(os.environ.get("RANK", 0))
+
+
 def get_info() -> DistInfo:
     """The current process's :class:`DistInfo` without initialising anything."""
     if not is_initialized():

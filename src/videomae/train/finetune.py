@@ -24,11 +24,11 @@ from videomae.config import VideoMAEConfig
 from videomae.data.datasets import VideoClassificationDataset
 from videomae.data.lists import load_samples
 from videomae.data.mixup import Mixup, smooth_one_hot
-from videomae.evaluate.metrics import topk_correct
+from videomae.evaluate.metrics import confusion_matrix, mean_class_from_confusion, topk_correct
 from videomae.modeling.losses import cross_entropy, soft_target_cross_entropy
 from videomae.modeling.models import VideoMAEForVideoClassification
 from videomae.train import distributed as D
-from videomae.train.config import TrainConfig, helped
+from videomae.train.config import TrainConfig, helped, model_overrides
 from videomae.train.data import collate_samples
 from videomae.train.loop import train
 from videomae.train.recipe import export_run, run_cli, save_model
@@ -57,7 +57,10 @@ class FinetuneConfig(TrainConfig):
     )
     repeats: int = helped("augmented clips per decoded video (repeated augmentation)", 2)
     init: str | None = helped("pre-training folder (decoder dropped) or classifier folder")
-    model: str = helped("preset when training from scratch", "base")
+    model: str = helped(
+        "preset when training from scratch: tiny/small/base/large/huge/giant (videomae models)",
+        "base",
+    )
     drop_path: float = 0.1
     # augmentation and regularisation
     crop_scale: tuple[float, float] = helped(
@@ -155,7 +158,7 @@ def build_model(cfg: FinetuneConfig, class_names: Sequence[str]) -> torch.nn.Mod
             drop_path_rate=cfg.drop_path,
             ignore_mismatched_sizes=True,
             output_loading_info=True,
-            **cfg.model_overrides,
+            **model_overrides(cfg),
         )
         fresh = {
             *info.get("missing_keys", []),
@@ -170,7 +173,7 @@ def build_model(cfg: FinetuneConfig, class_names: Sequence[str]) -> torch.nn.Mod
             "tubelet_size": cfg.tubelet_size,
             "drop_path_rate": cfg.drop_path,
         }
-        config = VideoMAEConfig.from_preset(cfg.model, **{**fields, **cfg.model_overrides})
+        config = VideoMAEConfig.from_preset(cfg.model, **{**fields, **model_overrides(cfg)})
         model, new_head = VideoMAEForVideoClassification(config), True
     head = getattr(model, "classifier", None)
     if new_head and isinstance(head, torch.nn.Linear):
@@ -208,14 +211,16 @@ def make_step_fn(cfg: FinetuneConfig, num_classes: int) -> Any:
     return step
 
 
-def make_eval_fn(cfg: FinetuneConfig, dataset: Any) -> Any:
-    """eval_fn(model, epoch) -> {val_loss, val_top1, val_top5}, sharded over ranks."""
+def make_eval_fn(cfg: FinetuneConfig, dataset: Any, num_classes: int) -> Any:
+    """eval_fn(model, epoch) -> {val_loss, val_top1, val_top5, val_mean_class} (accuracies in
+    %, one centre clip per video), sharded over ranks."""
 
     def evaluate_epoch(model: torch.nn.Module, epoch: int) -> dict[str, float]:
         info = D.get_info()
         device = next(model.parameters()).device
         ids = list(range(info.rank, len(dataset), info.world_size))
         sums = torch.zeros(4, dtype=torch.float64)  # loss, top1, top5, count
+        cm = torch.zeros(num_classes, num_classes, dtype=torch.int64)
         for start in range(0, len(ids), cfg.val_batch_size):
             items = [dataset.getitem_seeded(i, 0) for i in ids[start : start + cfg.val_batch_size]]
             batch, _ = collate_samples(items)
@@ -224,12 +229,14 @@ def make_eval_fn(cfg: FinetuneConfig, dataset: Any) -> Any:
             hits = topk_correct(logits, y, (1, 5))
             loss = cross_entropy(logits, y, reduction="sum")
             sums += torch.tensor([float(loss), hits[1], hits[5], len(y)], dtype=torch.float64)
-        sums = D.all_reduce_sum(sums)
+            cm += confusion_matrix(logits.argmax(-1).cpu(), y.cpu(), num_classes)
+        sums, cm = D.all_reduce_sum(sums), D.all_reduce_sum(cm)
         n = max(float(sums[3]), 1.0)
         return {
             "val_loss": float(sums[0]) / n,
             "val_top1": 100.0 * float(sums[1]) / n,
             "val_top5": 100.0 * float(sums[2]) / n,
+            "val_mean_class": 100.0 * mean_class_from_confusion(cm),
         }
 
     return evaluate_epoch
@@ -249,7 +256,7 @@ def finetune(cfg: FinetuneConfig) -> Path:
         train_set,
         make_step_fn(cfg, len(names)),
         cfg,
-        eval_fn=make_eval_fn(cfg, val_set) if val_set is not None else None,
+        eval_fn=make_eval_fn(cfg, val_set, len(names)) if val_set is not None else None,
         export_fn=save_model,
         best_metric="val_top1" if val_set is not None else None,
     )

@@ -18,15 +18,16 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from videomae._io import atomic_write_text
+from videomae.errors import ConfigError
 from videomae.train import distributed as D
 from videomae.train.config import Schedule, TrainConfig, config_dict, resolve_schedule
 from videomae.train.data import StepSampler, batch_size_of, build_loader, to_device
 from videomae.train.metrics import (
     LossWindow,
     gather_bad_samples,
+    plot_loss,
     write_final_logs,
     write_metrics_csv,
 )
@@ -41,10 +42,12 @@ from videomae.train.state import (
     restore,
     save_checkpoint,
 )
+from videomae.train.watch import RunWatch
 
 StepFn = Callable[[torch.nn.Module, Any], "torch.Tensor | tuple[torch.Tensor, Mapping[str, Any]]"]
 EvalFn = Callable[[torch.nn.Module, int], Mapping[str, float]]
 ExportFn = Callable[[torch.nn.Module, Path], Any]
+ImageFn = Callable[[torch.nn.Module], np.ndarray]
 
 
 @dataclass
@@ -59,6 +62,7 @@ class TrainResult:
     bad_samples: dict[str, dict[str, Any]]
     best: dict[str, Any] | None = None
     resumed_from: Path | None = None
+    stopped_early: bool = False
     ema_state: dict[str, torch.Tensor] | None = field(default=None, repr=False)
 
     @property
@@ -81,7 +85,8 @@ class _Run:
     model: torch.nn.Module  # what the step function sees: DDP- and compile-wrapped as asked
     sampler: StepSampler
     meta: dict[str, Any]  # the "loop" and "config" entries of every checkpoint
-    bar: Any = None
+    watch: RunWatch
+    stopped_early: bool = False
 
 
 def train(
@@ -95,6 +100,8 @@ def train(
     export_fn: ExportFn | None = None,
     best_metric: str | None = None,
     optimizer: torch.optim.Optimizer | None = None,
+    image_fn: ImageFn | None = None,
+    image_every: int = 0,
 ) -> TrainResult:
     """Train ``model`` on ``dataset`` with ``step_fn(model, batch) -> loss | (loss, metrics)``.
 
@@ -102,17 +109,17 @@ def train(
     or let this do it). ``eval_fn(model, epoch) -> metrics`` runs on every rank at the end of
     every ``cfg.eval_every``-th epoch and of the last one; with ``best_metric`` set, the best
     value (higher is better) is tracked and ``export_fn(model, out_dir / "best")`` is called on
-    rank 0 when it improves. ``cfg`` is stored in every checkpoint. Returns a :class:`TrainResult`.
+    rank 0 when it improves; ``cfg.early_stop`` ends the run after that many validations
+    without a better value. With ``cfg.tensorboard``, ``image_fn(model)`` -> (H, W, 3) uint8
+    is logged every ``image_every`` steps. Returns a :class:`TrainResult`.
     """
+    _check_early_stop(cfg, eval_fn, best_metric)
     run = _set_up(model, dataset, cfg, optimizer, best_metric)
+    pin = run.device.type == "cuda"
     loader = build_loader(
-        dataset,
-        run.sampler,
-        seed=cfg.seed,
-        num_workers=cfg.num_workers,
-        pin_memory=run.device.type == "cuda",
+        dataset, run.sampler, seed=cfg.seed, num_workers=cfg.num_workers, pin_memory=pin,
         collate=collate,
-    )
+    )  # fmt: skip
     last_ckpt = latest_checkpoint(run.out_dir) if run.state.resumed_from else None
     window = LossWindow(run.device)
     lr = run.schedule.lr
@@ -131,16 +138,33 @@ def train(
         step = run.state.step
         if step % cfg.log_every == 0 or step == run.schedule.total_steps:
             _log(run, window, lr, grad_norm)
-        if run.bar is not None:
-            run.bar.update(1)
+        _watch_step(run, image_fn, image_every)
         if eval_fn is not None and run.schedule.eval_due(step, cfg.eval_every):
             _evaluate(run, eval_fn, export_fn, best_metric)
-        if step % cfg.save_every == 0 or step == run.schedule.total_steps:
+            run.stopped_early = _patience_spent(run)
+        if run.stopped_early or step % cfg.save_every == 0 or step == run.schedule.total_steps:
             last_ckpt = _checkpoint(run) or last_ckpt
+        if run.stopped_early:
+            break
     return _finish(run, last_ckpt)
 
 
 # ----------------------------------------------------------------------------- set up
+
+
+def _check_early_stop(cfg: TrainConfig, eval_fn: EvalFn | None, best_metric: str | None) -> None:
+    if cfg.early_stop and (eval_fn is None or not best_metric):
+        raise ConfigError(
+            "early_stop needs validation: give validation data (--val-data) or drop --early-stop"
+        )
+
+
+def _watch_step(run: _Run, image_fn: ImageFn | None, every: int) -> None:
+    """Advance the progress bar; a TensorBoard picture every ``every`` steps when asked."""
+    run.watch.stepped()
+    step = run.state.step
+    if image_fn is not None and run.watch.wants_images and step % max(every, 1) == 0:
+        run.watch.image("reconstruction", image_fn(run.parts.model), step)
 
 
 def _set_up(
@@ -188,12 +212,10 @@ def _set_up(
         total_steps=schedule.total_steps,
         start_step=state.step,
     )
-    bar = None
-    if cfg.progress and info.is_main:
-        bar = tqdm(total=schedule.total_steps, initial=state.step, desc="train", dynamic_ncols=True)
+    watch = RunWatch(cfg, schedule.total_steps, state.step, info.is_main)
     meta = _checkpoint_meta(cfg, schedule, info.world_size, best_metric)
     return _Run(cfg, info, device, precision, schedule, out_dir, parts, state, wrapped, sampler,
-                meta, bar)  # fmt: skip
+                meta, watch)  # fmt: skip
 
 
 def _build_optimizer(
@@ -275,10 +297,7 @@ def _log(run: _Run, window: LossWindow, lr: float, grad_norm: float | None) -> N
     run.state.history.append(row)
     if run.info.is_main:
         write_metrics_csv(run.state.history, run.out_dir / "metrics.csv")
-    if run.bar is not None:
-        run.bar.set_postfix(
-            loss=f"{row['loss']:.4f}", lr=f"{lr:.2e}", clips_s=f"{row['clips_per_s']:.1f}"
-        )
+    run.watch.logged(row)
     window.reset()
 
 
@@ -294,14 +313,13 @@ def _evaluate(
     run.model.train()
     eval_row = {"step": state.step, "epoch": epoch_done, **metrics}
     state.eval_history.append(eval_row)
+    improved = _track_best(state, best_metric, eval_row)
     if run.info.is_main:
         write_metrics_csv(state.eval_history, run.out_dir / "eval_metrics.csv")
-    if not best_metric or best_metric not in metrics:
+        plot_loss(state.history, run.out_dir / "loss.png", state.eval_history)
+    run.watch.validated(eval_row, state.best)
+    if not improved:
         return
-    value = float(metrics[best_metric])
-    if state.best is not None and not value > state.best["value"]:
-        return
-    state.best = {"metric": best_metric, "value": value, **eval_row}
     if export_fn is not None and run.info.is_main:
         export_fn(run.parts.model, run.out_dir / "best")
         atomic_write_text(
@@ -309,6 +327,33 @@ def _evaluate(
             "".join(f"{k}: {v}\n" for k, v in state.best.items()),
         )
     D.barrier()
+
+
+def _track_best(state: RunState, best_metric: str | None, row: dict[str, Any]) -> bool:
+    """Update ``state.best`` from a validation row; True when it improved (higher is better)."""
+    if not best_metric or best_metric not in row:
+        return False
+    value = float(row[best_metric])
+    if state.best is not None and not value > state.best["value"]:
+        return False
+    state.best = {"metric": best_metric, "value": value, **row}
+    return True
+
+
+def _patience_spent(run: _Run) -> bool:
+    """True (and said on the console) when ``early_stop`` validations passed without a new best."""
+    patience, best = run.cfg.early_stop, run.state.best
+    if not patience or best is None:
+        return False
+    since = sum(1 for r in run.state.eval_history if r["step"] > best["step"])
+    if since < patience:
+        return False
+    run.watch.say(
+        f"early stop at step {run.state.step}: {best['metric']} has not improved for {since} "
+        f"validations (best {best['value']:.4g} at step {best['step']}, saved in "
+        f"{run.out_dir / 'best'})"
+    )
+    return True
 
 
 def _checkpoint(run: _Run) -> Path | None:
@@ -327,13 +372,12 @@ def _checkpoint(run: _Run) -> Path | None:
 def _finish(run: _Run, last_ckpt: Path | None) -> TrainResult:
     """Close the bar, merge the ranks' bad files, write the final logs, report the result."""
     state = run.state
-    if run.bar is not None:
-        run.bar.close()
+    run.watch.close()
     if state.resumed_from is not None and state.step == run.schedule.total_steps:
         last_ckpt = last_ckpt or state.resumed_from
     state.bad_samples = gather_bad_samples(state.bad_samples)
     if run.info.is_main:
-        write_final_logs(state.history, state.bad_samples, run.out_dir)
+        write_final_logs(state.history, state.bad_samples, run.out_dir, state.eval_history)
     ema = run.parts.ema
     return TrainResult(
         out_dir=run.out_dir,
@@ -344,5 +388,6 @@ def _finish(run: _Run, last_ckpt: Path | None) -> TrainResult:
         bad_samples=state.bad_samples,
         best=state.best,
         resumed_from=state.resumed_from,
+        stopped_early=run.stopped_early,
         ema_state=ema.state if ema else None,
     )

@@ -2,7 +2,7 @@
 
 Files in ``out_dir``: ``metrics.csv`` (one row per logged step: step, epoch, loss, lr,
 clips_per_s, grad_norm when clipping, the step function's own metrics), ``eval_metrics.csv``,
-``loss.png`` and ``bad_samples.tsv`` (files skipped as unreadable, with their list-file line).
+``loss.png`` (training and validation curves) and ``bad_samples.tsv`` (files skipped as unreadable, with their list-file line).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import torch
 
 from videomae._io import atomic_write_text
 from videomae.train import distributed as D
-from videomae.viz.curves import plot_curves
+from videomae.viz.curves import plot_training
 
 
 class LossWindow:
@@ -82,12 +82,22 @@ def write_metrics_csv(rows: Sequence[Mapping[str, Any]], path: str | Path) -> Pa
     return atomic_write_text(path, buf.getvalue())
 
 
-def plot_loss(rows: Sequence[Mapping[str, Any]], path: Path) -> Path | None:
-    """Loss (and lr when logged) against step; None when there is nothing to plot."""
+def plot_loss(
+    rows: Sequence[Mapping[str, Any]],
+    path: Path,
+    eval_rows: Sequence[Mapping[str, Any]] = (),
+) -> Path | None:
+    """Training loss (with the validation loss), validation metrics and lr against step.
+
+    None when there is nothing to plot or the plot failed (a warning: a plot never loses a run).
+    """
     if not rows:
         return None
-    keys = ("loss", "lr") if any("lr" in r for r in rows) else ("loss",)
-    return plot_curves(list(rows), path, keys=keys)
+    try:
+        return plot_training(list(rows), list(eval_rows), path)
+    except Exception as exc:
+        warnings.warn(f"could not plot the loss curve: {exc}", stacklevel=3)
+        return None
 
 
 def gather_bad_samples(bad: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -108,15 +118,15 @@ def gather_bad_samples(bad: dict[str, dict[str, Any]]) -> dict[str, dict[str, An
 
 
 def write_final_logs(
-    history: Sequence[Mapping[str, Any]], bad: Mapping[str, Mapping[str, Any]], out_dir: Path
+    history: Sequence[Mapping[str, Any]],
+    bad: Mapping[str, Mapping[str, Any]],
+    out_dir: Path,
+    eval_history: Sequence[Mapping[str, Any]] = (),
 ) -> None:
     """The finished run's metrics.csv, loss.png and bad_samples.tsv (warning when there are any)."""
     if history:
         write_metrics_csv(history, out_dir / "metrics.csv")
-        try:
-            plot_loss(history, out_dir / "loss.png")
-        except Exception as exc:  # a plot must never lose a finished run
-            warnings.warn(f"could not plot the loss curve: {exc}", stacklevel=3)
+        plot_loss(history, out_dir / "loss.png", eval_history)
     if bad:
         lines = [
             f"{v.get('path')}\tline {v.get('line')}\t{v.get('reason')}\thits {v['hits']}"

@@ -16,7 +16,9 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
 
 from videomae.config import VideoMAEConfig
@@ -25,9 +27,11 @@ from videomae.data.lists import load_samples
 from videomae.modeling.models import VideoMAEForPreTraining
 from videomae.train import distributed as D
 from videomae.train.args import build_parser as config_parser
-from videomae.train.config import TrainConfig, helped
+from videomae.train.config import TrainConfig, helped, model_overrides
 from videomae.train.loop import train
 from videomae.train.recipe import export_run, run_cli
+from videomae.viz.picture import reconstruction_grid
+from videomae.viz.reconstruction import reconstruct
 
 
 @dataclass
@@ -58,6 +62,9 @@ class PretrainConfig(TrainConfig):
     mask_ratio: float = 0.9
     decoder_mask: str = helped("none or running_cell (VideoMAE V2 dual masking)", "none")
     decoder_keep_ratio: float = 0.5
+    tensorboard_image_every: int = helped(
+        "with --tensorboard: a reconstruction picture of the first clip every N steps", 500
+    )
 
 
 def build_dataset(cfg: PretrainConfig) -> VideoPretrainDataset:
@@ -99,10 +106,10 @@ def build_model(cfg: PretrainConfig) -> torch.nn.Module:
             cfg.init,
             norm_pix_loss=cfg.norm_pix_loss,
             drop_path_rate=cfg.drop_path,
-            **cfg.model_overrides,
+            **model_overrides(cfg),
         )
     fields = {**shape, "norm_pix_loss": cfg.norm_pix_loss, "drop_path_rate": cfg.drop_path}
-    config = VideoMAEConfig.from_preset(cfg.model, **{**fields, **cfg.model_overrides})
+    config = VideoMAEConfig.from_preset(cfg.model, **{**fields, **model_overrides(cfg)})
     return VideoMAEForPreTraining(config)
 
 
@@ -114,12 +121,30 @@ def pretrain_step(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tor
     return model(batch["pixel_values"], bool_masked_pos=batch["bool_masked_pos"], **kwargs).loss
 
 
+def make_image_fn(dataset: VideoPretrainDataset) -> Any:
+    """image_fn(model) -> (H, W, 3) uint8: the reconstruction picture of the first clip."""
+
+    def image(model: torch.nn.Module) -> np.ndarray:
+        item = dataset.getitem_seeded(0, 0)
+        item = item[0] if isinstance(item, list) else item
+        device = next(model.parameters()).device
+        x = item["pixel_values"].unsqueeze(0).to(device)
+        with torch.no_grad():
+            rows = reconstruct(model, x, item["bool_masked_pos"].unsqueeze(0).to(device))
+        return np.asarray(reconstruction_grid(rows, scale=None))
+
+    return image
+
+
 def pretrain(cfg: PretrainConfig) -> Path:
     """Run (or resume) pre-training; returns the exported ``out_dir/final`` folder."""
     D.init_distributed(device=cfg.device)
     dataset = build_dataset(cfg)
     model = build_model(cfg)
-    result = train(model, dataset, pretrain_step, cfg)
+    result = train(
+        model, dataset, pretrain_step, cfg,
+        image_fn=make_image_fn(dataset), image_every=cfg.tensorboard_image_every,
+    )  # fmt: skip
     return export_run(model, result, cfg.out_dir, {})
 
 

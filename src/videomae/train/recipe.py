@@ -1,7 +1,9 @@
 """What the two recipes share after training: the exported folders, the summary, the CLI entry.
 
 A finished run leaves ``out_dir/final`` (the model as a save_pretrained folder),
-``out_dir/final-ema`` (the EMA weights, when ``ema_decay`` is set) and ``out_dir/summary.json``.
+``out_dir/final-ema`` (the EMA weights, when ``ema_decay`` is set) and ``out_dir/summary.json``;
+a run started from the command line also saves its effective settings (``out_dir/config.yaml``
+or ``.json``), which ``--config`` takes back to repeat it.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import torch
 
 from videomae._io import atomic_write_text
 from videomae.train import distributed as D
-from videomae.train.args import parse_config
+from videomae.train.args import cli_values, parse_run
 from videomae.train.loop import TrainResult
+from videomae.train.settings import save_settings, settings_format
 
 
 def write_summary(result: TrainResult, path: Path, extra: dict[str, Any] | None = None) -> Path:
@@ -67,8 +70,13 @@ def export_run(
 def run_cli(
     cls: type, prog: str, run: Callable[[Any], Path], done: str, argv: Sequence[str] | None
 ) -> int:
-    """Parse ``cls`` from ``argv``, ``run`` it, print ``done`` and the folder; leave the group."""
-    cfg = parse_config(cls, prog, argv)
+    """Parse ``cls`` from ``argv`` (and ``--config``), save the effective settings in the run's
+    folder, ``run`` it, print ``done`` and the folder; leave the process group."""
+    cfg, source = parse_run(cls, prog, argv)
+    if D.env_rank() == 0:
+        fmt = settings_format(source) if source else None
+        saved = save_settings(cli_values(cfg), cfg.out_dir, fmt)
+        print(f"settings saved to {saved} (repeat the run with --config {saved})")
     try:
         final = run(cfg)
         if D.get_info().is_main:

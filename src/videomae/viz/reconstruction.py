@@ -1,20 +1,17 @@
 """Masked-autoencoder reconstruction pictures.
 
-``reconstruct`` runs a pre-training model on one clip and returns uint8 frames for each row kind;
-``save_reconstruction_png`` / ``save_reconstruction_gif`` lay the rows out (PIL, exact pixel
-sizes, see :func:`grid_size` and :func:`gif_size`).
+``reconstruct`` runs a pre-training model on one clip and returns uint8 frames for each row kind,
+their labels and the hidden patches' error; :mod:`videomae.viz.picture` lays the rows out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
-from PIL import Image, ImageDraw, ImageFont
 
-from videomae.modeling.patches import patchify, unpatchify
+from videomae.modeling.patches import normalize_patches, patchify, unpatchify
 from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
 # The pre-training model builds its non-norm-pix target as ``pixel_values * std + mean`` with these
@@ -32,36 +29,40 @@ ROW_KINDS: tuple[str, ...] = (
 
 GREY = 0.5  # fill for patches a row does not show, in [0, 1]
 
-# Layout constants of the PNG grid and the GIF (pixels).
-PAD = 2
-TITLE_H = 16
-HEADER_H = 16
-MIN_WIDTH = 256  # room for the longest row label in the default font
-
 
 def default_titles(norm_pix_loss: bool) -> dict[str, str]:
-    """Row labels; with ``norm_pix_loss`` the reconstruction borrows the true patch statistics."""
+    """Row labels that say what each row is made of (nothing the model never saw is used)."""
     if norm_pix_loss:
-        rec = "reconstruction (uses true patch mean/std)"
-        pasted = "pasted into visible patches (uses true patch mean/std)"
+        pred = "model's guess of hidden patches (normalised; shown with visible patches' mean/std)"
     else:
-        rec = "reconstruction"
-        pasted = "pasted into visible patches"
+        pred = "model's guess of hidden patches (pixels)"
     return {
-        "original": "original",
-        "masked": "masked input (grey = hidden)",
-        "reconstruction": rec,
-        "pasted": pasted,
-        "normalized_prediction": "raw normalised prediction (rescaled per patch)",
+        "original": "original clip (the model never sees the grey patches below)",
+        "masked": "model input: visible patches only (grey = hidden)",
+        "reconstruction": pred,
+        "pasted": "visible patches + model's guess of the hidden ones",
+        "normalized_prediction": "model's guess, each hidden patch stretched to full contrast",
     }
 
 
 class ReconstructionRows(dict):
-    """``dict[str, Tensor]`` of uint8 (T, H, W, C) rows that also carries honest ``titles``."""
+    """``dict[str, Tensor]`` of uint8 (T, H, W, C) rows with honest ``titles`` and ``error``.
 
-    def __init__(self, rows: Mapping[str, torch.Tensor], titles: Mapping[str, str]) -> None:
+    ``error``: ``{"mse", "baseline", "space"}``: the mean squared error of the model's
+    prediction on the hidden patches, in the space the model is trained in (its loss), and
+    that of a constant guess (zero for normalised patches, the visible pixels' mean colour
+    otherwise), so a picture tells at a glance whether the model learned anything.
+    """
+
+    def __init__(
+        self,
+        rows: Mapping[str, torch.Tensor],
+        titles: Mapping[str, str],
+        error: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(rows)
         self.titles: dict[str, str] = dict(titles)
+        self.error: dict[str, Any] | None = dict(error) if error else None
 
 
 def _channel_stats(values: Sequence[float] | torch.Tensor, c: int, name: str) -> torch.Tensor:
@@ -142,14 +143,17 @@ def _prediction_in_unit_range(
 ) -> torch.Tensor:
     """Predicted patches (1, M, P, C) mapped back to pixel values in [0, 1]-space.
 
-    ``norm_pix``: un-normalise with the true patches' mean/std (as the original visualisation
-    does). Otherwise undo the model's fixed target statistics, then apply the caller's.
+    ``norm_pix``: the model predicts each hidden patch standardised, so its mean and spread are
+    not the model's to know; they are taken from the VISIBLE patches (the average per-channel
+    mean and std over them), never from the hidden patch itself. Otherwise undo the model's
+    fixed target statistics, then apply the caller's.
     """
     c = pred.shape[-1]
     if norm_pix:
-        t_mean = true.mean(dim=-2, keepdim=True)
-        t_std = true.var(dim=-2, unbiased=True, keepdim=True).sqrt() + 1e-6
-        return pred * t_std[:, m] + t_mean[:, m]
+        visible = true[:, ~m]  # (1, V, P, C)
+        v_mean = visible.mean(dim=-2, keepdim=True).mean(dim=1, keepdim=True)  # (1, 1, 1, C)
+        v_std = visible.var(dim=-2, unbiased=True, keepdim=True).sqrt().mean(dim=1, keepdim=True)
+        return pred * v_std + v_mean
     if c == 3:
         # target was pixel_values * MODEL_TARGET_STD + MODEL_TARGET_MEAN: go back to pixel_values,
         # then to [0, 1] with the caller's statistics (identity when they are ImageNet's).
@@ -158,6 +162,24 @@ def _prediction_in_unit_range(
         return ((pred - tm) / tsd) * std_t + mean_t
     # non-RGB: the target is pixel_values itself.
     return pred * std_t + mean_t
+
+
+def masked_error(
+    pred: torch.Tensor, pred01: torch.Tensor, true: torch.Tensor, m: torch.Tensor, norm_pix: bool
+) -> dict[str, Any]:
+    """The hidden patches' MSE and a constant guess's (see :class:`ReconstructionRows`).
+
+    ``pred`` (1, M, P, C) raw model output; ``pred01`` in pixel space; ``true`` (1, N, P, C).
+    """
+    n, c = true.shape[1], true.shape[-1]
+    if norm_pix:
+        target = normalize_patches(true.reshape(1, n, -1), c).reshape(true.shape)[:, m]
+        mse, base = (pred - target).pow(2).mean(), target.pow(2).mean()
+        return {"mse": float(mse), "baseline": float(base), "space": "normalised patches"}
+    target = true[:, m]
+    guess = true[:, ~m].mean(dim=(1, 2), keepdim=True)  # the visible pixels' mean colour
+    mse, base = (pred01 - target).pow(2).mean(), (guess - target).pow(2).mean()
+    return {"mse": float(mse), "baseline": float(base), "space": "pixels in [0, 1]"}
 
 
 def _rows(
@@ -209,9 +231,11 @@ def reconstruct(
     ``pixel_values``: (1, T, C, H, W) normalised with ``mean``/``std``; ``bool_masked_pos``: (1, N)
     or (N,) bool, True = masked. The model must return ``.logits`` of shape (1, num_masked, D) in
     ascending masked-token order. Returns uint8 (T, H, W, C) tensors under the keys of
-    :data:`ROW_KINDS`; ``.titles`` holds matching labels. With ``config.norm_pix_loss`` each
-    predicted patch is un-normalised with the mean/std of the *true* patch (as the original
-    visualisation does), so that row borrows information the model never saw.
+    :data:`ROW_KINDS`; ``.titles`` holds matching labels and ``.error`` the hidden patches'
+    error against a constant guess. With ``config.norm_pix_loss`` the model predicts each hidden
+    patch standardised; it is shown with the visible patches' average mean/std, so no row uses
+    anything the model did not see (the original release's picture borrows each hidden patch's
+    true mean/std, which makes a random model look almost as good as a trained one).
     """
     cfg = model.config
     p, ts = int(cfg.patch_size), int(cfg.tubelet_size)
@@ -230,143 +254,5 @@ def reconstruct(
     m = mask[0]
     pred01 = _prediction_in_unit_range(pred, true, m, norm_pix, mean_t, std_t)
     rows = _rows(frames01, true, pred, pred01, m, cfg)
-    return ReconstructionRows(rows, default_titles(norm_pix))
-
-
-# ---------------------------------------------------------------------------------------------
-# Saving rows
-
-
-def _check_rows(rows: Mapping[str, torch.Tensor]) -> tuple[list[str], int, int, int]:
-    if not rows:
-        raise ValueError("rows is empty; pass the dict returned by reconstruct()")
-    kinds = list(rows)
-    shapes = {tuple(torch.as_tensor(rows[k]).shape) for k in kinds}
-    if len(shapes) != 1:
-        raise ValueError(f"all rows must have the same (T, H, W, C) shape, got {sorted(shapes)}")
-    shape = shapes.pop()
-    if len(shape) != 4 or shape[3] not in (1, 3):
-        raise ValueError(f"rows must be uint8 (T, H, W, C) with C in (1, 3), got {shape}")
-    t, h, w, _ = shape
-    return kinds, t, h, w
-
-
-def _frame_indices(frames: Sequence[int] | None, t: int) -> list[int]:
-    if frames is None:
-        return list(range(t))
-    out = []
-    for f in frames:
-        if not -t <= int(f) < t:
-            raise ValueError(f"frame index {f} is out of range for a clip of {t} frames")
-        out.append(int(f) % t)
-    if not out:
-        raise ValueError("frames is empty; pass at least one frame index or None for all")
-    return out
-
-
-def _pil_frame(row: torch.Tensor, i: int) -> Any:
-    arr = torch.as_tensor(row)[i].to(torch.uint8).cpu().numpy()
-    if arr.shape[-1] == 1:
-        arr = arr[..., 0]
-        return Image.fromarray(arr, mode="L").convert("RGB")
-    return Image.fromarray(arr, mode="RGB")
-
-
-def grid_size(num_rows: int, num_cols: int, frame_h: int, frame_w: int) -> tuple[int, int]:
-    """(width, height) in pixels of the PNG grid made by :func:`save_reconstruction_png`.
-
-    Columns of ``frame_w + PAD``; at least ``MIN_WIDTH`` wide so the row labels fit.
-    """
-    width = max(PAD + num_cols * (frame_w + PAD), MIN_WIDTH)
-    height = HEADER_H + num_rows * (TITLE_H + frame_h + PAD) + PAD
-    return width, height
-
-
-def gif_size(num_rows: int, frame_h: int, frame_w: int) -> tuple[int, int]:
-    """(width, height) in pixels of each frame of :func:`save_reconstruction_gif`.
-
-    Frames are left-aligned; at least ``MIN_WIDTH`` wide so the row labels fit.
-    """
-    return max(frame_w, MIN_WIDTH), num_rows * (TITLE_H + frame_h)
-
-
-def _titles_for(rows: Mapping[str, torch.Tensor], titles: Mapping[str, str] | None) -> dict:
-    base = dict(getattr(rows, "titles", None) or default_titles(False))
-    if titles:
-        base.update(titles)
-    return {k: base.get(k, k) for k in rows}
-
-
-def save_reconstruction_png(
-    rows: Mapping[str, torch.Tensor],
-    path: str | Path,
-    *,
-    frames: Sequence[int] | None = None,
-    titles: Mapping[str, str] | None = None,
-) -> Path:
-    """Grid PNG: one labelled row per kind, one column per frame (all frames by default).
-
-    Size is exactly :func:`grid_size` (rows, len(frames), H, W). ``titles`` overrides labels;
-    by default the honest labels attached by :func:`reconstruct` are used.
-    """
-    kinds, t, fh, fw = _check_rows(rows)
-    idx = _frame_indices(frames, t)
-    labels = _titles_for(rows, titles)
-    width, height = grid_size(len(kinds), len(idx), fh, fw)
-    canvas = Image.new("RGB", (width, height), (255, 255, 255))
-    draw = ImageDraw.Draw(canvas)
-    font = ImageFont.load_default()
-    for j, fi in enumerate(idx):
-        draw.text((PAD + j * (fw + PAD), 2), f"t={fi}", fill=(0, 0, 0), font=font)
-    y = HEADER_H
-    for k in kinds:
-        draw.text((PAD, y + 2), labels[k], fill=(0, 0, 0), font=font)
-        y += TITLE_H
-        for j, fi in enumerate(idx):
-            canvas.paste(_pil_frame(rows[k], fi), (PAD + j * (fw + PAD), y))
-        y += fh + PAD
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(path, format="PNG")
-    return path
-
-
-def save_reconstruction_gif(
-    rows: Mapping[str, torch.Tensor],
-    path: str | Path,
-    fps: float = 4.0,
-    *,
-    frames: Sequence[int] | None = None,
-    titles: Mapping[str, str] | None = None,
-) -> Path:
-    """Animated GIF: each frame stacks the rows (with a label strip) vertically; loops forever."""
-    if fps <= 0:
-        raise ValueError(f"fps must be > 0, got {fps}")
-    kinds, t, fh, fw = _check_rows(rows)
-    idx = _frame_indices(frames, t)
-    labels = _titles_for(rows, titles)
-    font = ImageFont.load_default()
-    size = gif_size(len(kinds), fh, fw)
-    images = []
-    for fi in idx:
-        canvas = Image.new("RGB", size, (255, 255, 255))
-        draw = ImageDraw.Draw(canvas)
-        y = 0
-        for k in kinds:
-            draw.text((1, y + 2), labels[k], fill=(0, 0, 0), font=font)
-            y += TITLE_H
-            canvas.paste(_pil_frame(rows[k], fi), (0, y))
-            y += fh
-        images.append(canvas)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    images[0].save(
-        path,
-        format="GIF",
-        save_all=True,
-        append_images=images[1:],
-        duration=max(1, round(1000 / fps)),
-        loop=0,
-        disposal=1,
-    )
-    return path
+    error = masked_error(pred, pred01, true, m, norm_pix)
+    return ReconstructionRows(rows, default_titles(norm_pix), error)
