@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from videomae._io import atomic_write_text
+from videomae._io import atomic_folder, atomic_write_text
 from videomae.train import distributed as D
 from videomae.train.config import Schedule, TrainConfig, config_dict, resolve_schedule
 from videomae.train.data import StepSampler, batch_size_of, build_loader, to_device
@@ -303,11 +303,11 @@ def _evaluate(
         return
     state.best = {"metric": best_metric, "value": value, **eval_row}
     if export_fn is not None and run.info.is_main:
-        export_fn(run.parts.model, run.out_dir / "best")
-        atomic_write_text(
-            run.out_dir / "best" / "best.txt",
-            "".join(f"{k}: {v}\n" for k, v in state.best.items()),
-        )
+        with atomic_folder(run.out_dir / "best") as best:  # model and best.txt change together
+            export_fn(run.parts.model, best)
+            atomic_write_text(
+                best / "best.txt", "".join(f"{k}: {v}\n" for k, v in state.best.items())
+            )
     D.barrier()
 
 
