@@ -14,6 +14,7 @@ import torch
 
 from videomae.train.config import TrainConfig
 from videomae.train.loop import train
+from videomae.train.state import load_training_state
 
 HELPER = Path(__file__).with_name("_train_helper.py")
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
@@ -157,9 +158,7 @@ def test_resume_after_crash_in_process_is_exact(tmp_path: Path) -> None:
         assert torch.equal(a, b), k
     ref_rows = [
         r["loss"]
-        for r in train.__globals__["load_training_state"](
-            tmp_path / "ref" / "checkpoint-00000012.pt"
-        )["history"]
+        for r in load_training_state(tmp_path / "ref" / "checkpoint-00000012.pt")["history"]
     ]
     assert [r["loss"] for r in res.history] == ref_rows
 

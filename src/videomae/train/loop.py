@@ -24,6 +24,7 @@ from videomae._io import atomic_folder, atomic_write_text
 from videomae.train import distributed as D
 from videomae.train.config import Schedule, TrainConfig, config_dict, resolve_schedule
 from videomae.train.data import StepSampler, batch_size_of, build_loader, to_device
+from videomae.train.interrupt import StopRequest
 from videomae.train.metrics import (
     LossWindow,
     gather_bad_samples,
@@ -35,9 +36,8 @@ from videomae.train.precision import ModelEMA, autocast_context, resolve_precisi
 from videomae.train.state import (
     RunState,
     Trainables,
-    checkpoint_to_resume,
     latest_checkpoint,
-    load_training_state,
+    load_resumable,
     restore,
     save_checkpoint,
 )
@@ -114,9 +114,26 @@ def train(
         collate=collate,
     )
     last_ckpt = latest_checkpoint(run.out_dir) if run.state.resumed_from else None
-    window = LossWindow(run.device)
-    lr = run.schedule.lr
     run.model.train()
+    with StopRequest() as stop:
+        last_ckpt = _steps(run, loader, step_fn, eval_fn, export_fn, best_metric, stop, last_ckpt)
+    return _finish(run, last_ckpt)
+
+
+def _steps(
+    run: _Run,
+    loader: Any,
+    step_fn: StepFn,
+    eval_fn: EvalFn | None,
+    export_fn: ExportFn | None,
+    best_metric: str | None,
+    stop: StopRequest,
+    last_ckpt: Path | None,
+) -> Path | None:
+    """The optimizer steps: forward/backward per micro-batch, then log, evaluate, checkpoint;
+    on SIGINT/SIGTERM the finished step is saved and the run leaves (see train/interrupt.py)."""
+    cfg, window = run.cfg, LossWindow(run.device)
+    lr = run.schedule.lr
     for i, (batch, skipped) in enumerate(loader):
         run.state.count_skipped(skipped)
         micro = i % cfg.accum_steps
@@ -135,9 +152,16 @@ def train(
             run.bar.update(1)
         if eval_fn is not None and run.schedule.eval_due(step, cfg.eval_every):
             _evaluate(run, eval_fn, export_fn, best_metric)
-        if step % cfg.save_every == 0 or step == run.schedule.total_steps:
+        saved = step % cfg.save_every == 0 or step == run.schedule.total_steps
+        if saved:
             last_ckpt = _checkpoint(run) or last_ckpt
-    return _finish(run, last_ckpt)
+        if step < run.schedule.total_steps and stop.agreed():
+            if not saved:
+                last_ckpt = _checkpoint(run) or last_ckpt
+            if run.bar is not None:
+                run.bar.close()
+            stop.exit(step, last_ckpt)
+    return last_ckpt
 
 
 # ----------------------------------------------------------------------------- set up
@@ -171,10 +195,10 @@ def _set_up(
         ema=ModelEMA(base, cfg.ema_decay) if cfg.ema_decay else None,
     )
     state = RunState()
-    ckpt = checkpoint_to_resume(out_dir, cfg.resume, info.is_main)
-    if ckpt is not None:
-        state = restore(load_training_state(ckpt), parts, info, device, schedule.total_steps)
-        state.resumed_from = ckpt
+    found = load_resumable(out_dir, cfg.resume, info.is_main)
+    if found is not None:
+        state = restore(found[1], parts, info, device, schedule.total_steps)
+        state.resumed_from = found[0]
     wrapped: torch.nn.Module = D.wrap_ddp(base, info)
     if cfg.compile:
         wrapped = torch.compile(wrapped)
