@@ -76,3 +76,16 @@ def test_training_help_is_the_modules_own(capsys) -> None:
     pytest.importorskip("videomae.train.pretrain")
     assert main(["pretrain", "--help"]) == 0
     assert "videomae pretrain" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("raised", "code"), [(KeyboardInterrupt(), 130), (SystemExit(143), 143)], ids=["int", "term"]
+)
+def test_an_interrupted_training_command_exits_130_or_143(monkeypatch, raised, code) -> None:
+    """What the training loop raises after saving on SIGINT / SIGTERM (train/interrupt.py)."""
+
+    def interrupted(command, argv):
+        raise raised
+
+    monkeypatch.setattr("videomae.cli.main.run_forwarded", interrupted)
+    assert main(["pretrain", "--out-dir", "x"]) == code
