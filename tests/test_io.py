@@ -112,7 +112,7 @@ def test_a_file_where_the_folder_should_be_is_refused(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- the umask
 
 
-@pytest.mark.parametrize("umask", [0o022, 0o077])
+@pytest.mark.parametrize("umask", [0o022, 0o077], ids=["022", "077"])
 def test_written_files_and_folders_follow_the_umask(tmp_path: Path, umask: int) -> None:
     old = os.umask(umask)
     try:
