@@ -16,8 +16,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import tiny_kwargs
 from safetensors import safe_open
 
+from videomae import VideoMAEConfig, VideoMAEModel
 from videomae.checkpoints.convert import convert_checkpoint
 from videomae.errors import CheckpointConversionError
 
@@ -346,3 +348,23 @@ def test_label_file_must_match_head(tmp_path):
     labels.write_text("a\nb\n")
     with pytest.raises(CheckpointConversionError, match="2 names but the checkpoint's head has 5"):
         convert_checkpoint(src, tmp_path / "hf", label_file=labels, **TINY)
+
+
+def test_convert_into_an_existing_folder_replaces_the_model_and_keeps_other_files(tmp_path):
+    """Converting into a folder that holds a (sharded) model swaps the new model in as a whole:
+    the old index and shards are gone, a file of the user's stays."""
+    out = tmp_path / "hf"
+    VideoMAEModel(VideoMAEConfig(**tiny_kwargs())).save_pretrained(out, max_shard_size=20_000)
+    (out / "README.md").write_text("mine\n")
+    src = tmp_path / "half.pth"
+    torch.save({"model": {k: v.half() for k, v in make_original("mean", depth=1).items()}}, src)
+    assert (out / "model.safetensors.index.json").is_file()
+
+    convert_checkpoint(src, out, **{**TINY, "num_frames": None})
+    assert sorted(p.name for p in out.iterdir()) == [
+        "README.md",
+        "config.json",
+        "model.safetensors",
+    ]
+    assert _config(out)["architectures"] == ["VideoMAEForVideoClassification"]
+    assert (out / "README.md").read_text() == "mine\n"
