@@ -9,6 +9,7 @@ converter. Tolerance: max abs diff <= 1e-5 in fp32.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 from pathlib import Path
 
@@ -19,8 +20,9 @@ import torch.nn.functional as F
 from conftest import tiny_kwargs
 from safetensors import safe_open
 
-from videomae import VideoMAEConfig, VideoMAEModel
+from videomae import VideoMAEConfig, VideoMAEModel, _io
 from videomae.checkpoints.convert import convert_checkpoint
+from videomae.cli.main import main
 from videomae.errors import CheckpointConversionError
 
 EPS = 1e-6
@@ -368,3 +370,28 @@ def test_convert_into_an_existing_folder_replaces_the_model_and_keeps_other_file
     ]
     assert _config(out)["architectures"] == ["VideoMAEForVideoClassification"]
     assert (out / "README.md").read_text() == "mine\n"
+
+
+def test_convert_on_a_full_disk_is_one_error_line_and_keeps_the_old_folder(
+    tmp_path, monkeypatch, capsys
+):
+    """`videomae convert` over an existing folder when the disk fills up: exit 2, one
+    `error: disk full ... <file>` line, the old converted model still in place."""
+    src = tmp_path / "ft.pth"
+    torch.save({"model": make_original("mean", depth=1)}, src)
+    out = tmp_path / "hf"
+    flags = ["--num-frames", "4", "--image-size", "32", "--num-heads", "4"]
+    assert main(["convert", str(src), str(out), *flags]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def full(self, data):
+        self.error = OSError(errno.ENOSPC, "No space left on device")
+        raise self.error
+
+    monkeypatch.setattr(_io._Sink, "write", full)
+    capsys.readouterr()
+    assert main(["convert", str(src), str(out), *flags, "--dtype", "fp16"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: disk full"), err
+    assert str(out / "config.json") in err[0]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -119,7 +119,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Any], Any]) -> Path:
         raise
     sink = None
     try:
-        os.fchmod(fd, 0o666 & ~current_umask())
+        os.chmod(tmp, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as f:
             sink = _Sink(f)
             write(sink)
