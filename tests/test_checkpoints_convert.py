@@ -9,6 +9,7 @@ converter. Tolerance: max abs diff <= 1e-5 in fp32.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 from pathlib import Path
 
@@ -16,9 +17,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import tiny_kwargs
 from safetensors import safe_open
 
+from videomae import VideoMAEConfig, VideoMAEModel, _io
 from videomae.checkpoints.convert import convert_checkpoint
+from videomae.cli.main import main
 from videomae.errors import CheckpointConversionError
 
 EPS = 1e-6
@@ -346,3 +350,48 @@ def test_label_file_must_match_head(tmp_path):
     labels.write_text("a\nb\n")
     with pytest.raises(CheckpointConversionError, match="2 names but the checkpoint's head has 5"):
         convert_checkpoint(src, tmp_path / "hf", label_file=labels, **TINY)
+
+
+def test_convert_into_an_existing_folder_replaces_the_model_and_keeps_other_files(tmp_path):
+    """Converting into a folder that holds a (sharded) model swaps the new model in as a whole:
+    the old index and shards are gone, a file of the user's stays."""
+    out = tmp_path / "hf"
+    VideoMAEModel(VideoMAEConfig(**tiny_kwargs())).save_pretrained(out, max_shard_size=20_000)
+    (out / "README.md").write_text("mine\n")
+    src = tmp_path / "half.pth"
+    torch.save({"model": {k: v.half() for k, v in make_original("mean", depth=1).items()}}, src)
+    assert (out / "model.safetensors.index.json").is_file()
+
+    convert_checkpoint(src, out, **{**TINY, "num_frames": None})
+    assert sorted(p.name for p in out.iterdir()) == [
+        "README.md",
+        "config.json",
+        "model.safetensors",
+    ]
+    assert _config(out)["architectures"] == ["VideoMAEForVideoClassification"]
+    assert (out / "README.md").read_text() == "mine\n"
+
+
+def test_convert_on_a_full_disk_is_one_error_line_and_keeps_the_old_folder(
+    tmp_path, monkeypatch, capsys
+):
+    """`videomae convert` over an existing folder when the disk fills up: exit 2, one
+    `error: disk full ... <file>` line, the old converted model still in place."""
+    src = tmp_path / "ft.pth"
+    torch.save({"model": make_original("mean", depth=1)}, src)
+    out = tmp_path / "hf"
+    flags = ["--num-frames", "4", "--image-size", "32", "--num-heads", "4"]
+    assert main(["convert", str(src), str(out), *flags]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def full(self, data):
+        self.error = OSError(errno.ENOSPC, "No space left on device")
+        raise self.error
+
+    monkeypatch.setattr(_io._Sink, "write", full)
+    capsys.readouterr()
+    assert main(["convert", str(src), str(out), *flags, "--dtype", "fp16"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: disk full"), err
+    assert str(out / "config.json") in err[0]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

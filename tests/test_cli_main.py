@@ -115,3 +115,16 @@ def test_new_user_finetunes_and_evaluates_a_ucf101_folder(tmp_path, capsys, requ
     # a wrong root is one error line naming the fix
     assert main(["evaluate", str(ucf["test"]), "--model", str(run / "final")]) == 2
     assert "pass the folder that holds them with --root" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("raised", "code"), [(KeyboardInterrupt(), 130), (SystemExit(143), 143)], ids=["int", "term"]
+)
+def test_an_interrupted_training_command_exits_130_or_143(monkeypatch, raised, code) -> None:
+    """What the training loop raises after saving on SIGINT / SIGTERM (train/interrupt.py)."""
+
+    def interrupted(command, argv):
+        raise raised
+
+    monkeypatch.setattr("videomae.cli.main.run_forwarded", interrupted)
+    assert main(["pretrain", "--out-dir", "x"]) == code

@@ -14,6 +14,7 @@ import torch
 
 from videomae.train.config import TrainConfig
 from videomae.train.loop import train
+from videomae.train.state import load_training_state
 
 HELPER = Path(__file__).with_name("_train_helper.py")
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
@@ -157,9 +158,7 @@ def test_resume_after_crash_in_process_is_exact(tmp_path: Path) -> None:
         assert torch.equal(a, b), k
     ref_rows = [
         r["loss"]
-        for r in train.__globals__["load_training_state"](
-            tmp_path / "ref" / "checkpoint-00000012.pt"
-        )["history"]
+        for r in load_training_state(tmp_path / "ref" / "checkpoint-00000012.pt")["history"]
     ]
     assert [r["loss"] for r in res.history] == ref_rows
 
@@ -319,3 +318,65 @@ def test_tensorboard_event_files_hold_the_scalars_and_images(tmp_path: Path) -> 
     assert [e.value for e in acc.Scalars("val/top1")] == [0.0, 10.0]
     images = acc.Images("reconstruction")
     assert [e.step for e in images] == [8, 16] and (images[0].width, images[0].height) == (12, 8)
+
+
+def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.time() + timeout
+    while not path.exists():
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.time() < deadline, f"{path} did not appear"
+        time.sleep(0.01)
+
+
+def test_sigint_and_sigterm_save_the_current_step_then_resume_exactly(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the whole process group, loader worker included) and SIGTERM (a
+    preempted job) mid-run: the run saves the step it finished (no checkpoint was due: saves
+    every 100 steps), exits 130-style / 143, and --resume ends with bit-identical weights."""
+    common = ["--steps", "8", "--save-every", "100", "--workers", "1"]
+    ref = subprocess.Popen(
+        [sys.executable, str(HELPER), str(tmp_path / "ref"), *common],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    victims = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        victims[sig] = subprocess.Popen(
+            [sys.executable, str(HELPER), str(tmp_path / sig.name), *common, "--sleep", "0.5"],
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # its own process group, like a terminal's foreground job
+        )
+    for sig, proc in victims.items():
+        _wait_for(tmp_path / sig.name / "metrics.csv", proc)  # step 1 is done
+        os.killpg(proc.pid, sig)
+    expected_rc = {signal.SIGINT: -signal.SIGINT, signal.SIGTERM: 128 + signal.SIGTERM}
+    resumed = {}
+    for sig, proc in victims.items():
+        out = proc.communicate(timeout=60)[0]
+        assert proc.returncode == expected_rc[sig], out
+        run_dir = tmp_path / sig.name
+        ckpts = sorted(p.name for p in run_dir.glob("checkpoint-*.pt"))
+        assert len(ckpts) == 1, (ckpts, out)
+        step = int(ckpts[0][len("checkpoint-") : -len(".pt")])
+        assert 1 <= step < 8, ckpts
+        assert f"{sig.name} received: stopped after step {step}" in out
+        assert "--resume" in out and not (run_dir / "final.pt").exists()
+        resumed[sig] = subprocess.Popen(
+            [sys.executable, str(HELPER), str(run_dir), *common, "--resume"],
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    assert ref.wait(timeout=120) == 0, ref.stdout.read()
+    for sig, proc in resumed.items():
+        out = proc.communicate(timeout=120)[0]
+        assert proc.returncode == 0, out
+        run_dir = tmp_path / sig.name
+        assert f"resumed_from={run_dir / 'checkpoint-'}" in out
+        a, b = _load(tmp_path / "ref" / "final.pt"), _load(run_dir / "final.pt")
+        assert _max_diff(a, b) == 0.0, sig.name

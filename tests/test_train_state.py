@@ -11,10 +11,12 @@ import pytest
 import torch
 
 from videomae._io import atomic_write_text
+from videomae.errors import CheckpointError
 from videomae.train.state import (
     atomic_save,
     latest_checkpoint,
     list_checkpoints,
+    load_resumable,
     load_training_state,
     rng_state,
     save_training_state,
@@ -75,3 +77,47 @@ def test_unsafe_objects_are_refused_by_the_loader(tmp_path: Path) -> None:
     torch.save({"step": 1, "obj": Path("x")}, path)
     with pytest.raises(Exception, match="[Ww]eights only"):
         load_training_state(path)
+
+
+def _state(step: int) -> dict:
+    return {"model": {"w": torch.full((4,), float(step))}, "optimizer": {}, "rng": []}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]),  # truncated
+        lambda p: p.write_bytes(b""),  # emptied
+        lambda p: p.write_bytes(os.urandom(2000)),  # garbage
+        lambda p: torch.save({"weights": torch.ones(2)}, p),  # loads, but is no checkpoint
+    ],
+    ids=["truncated", "empty", "garbage", "not-a-checkpoint"],
+)
+def test_resume_falls_back_past_a_corrupt_latest_checkpoint(tmp_path: Path, caplog, damage) -> None:
+    for step in (2, 4, 6):
+        save_training_state(tmp_path, step, _state(step), keep_last=None)
+    latest = tmp_path / "checkpoint-00000006.pt"
+    damage(latest)
+    with caplog.at_level("WARNING", logger="videomae"):
+        path, state = load_resumable(tmp_path, resume=True, is_main=True)
+    assert path.name == "checkpoint-00000004.pt" and state["step"] == 4
+    assert torch.equal(state["model"]["w"], torch.full((4,), 4.0))
+    assert str(latest) in caplog.text and "cannot be loaded" in caplog.text
+    assert "resuming from checkpoint-00000004.pt" in caplog.text
+    # the corrupt file is kept aside for inspection and no longer counts as a checkpoint
+    assert (tmp_path / "checkpoint-00000006.pt.corrupt").is_file()
+    assert latest_checkpoint(tmp_path).name == "checkpoint-00000004.pt"
+
+
+def test_resume_with_no_intact_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
+    for step in (2, 4):
+        save_training_state(tmp_path, step, _state(step))
+    for p in list_checkpoints(tmp_path):
+        p.write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(CheckpointError, match="no intact checkpoint in .*checkpoint-00000004.pt"):
+        load_resumable(tmp_path, resume=True, is_main=True)
+
+
+def test_resume_without_checkpoints_starts_fresh(tmp_path: Path) -> None:
+    assert load_resumable(tmp_path, resume=True, is_main=True) is None
+    assert load_resumable(tmp_path, resume=False, is_main=True) is None

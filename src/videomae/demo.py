@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from videomae._io import atomic_write_text
 from videomae.data.lists import read_samples
 from videomae.data.synthetic import make_dataset
 from videomae.evaluate.config import EvalConfig
@@ -342,7 +343,7 @@ def run_demo(
         summary[f"{name}_top1_mean"] = statistics.mean(accs)
         summary[f"{name}_top1_std"] = statistics.stdev(accs) if len(accs) > 1 else 0.0
     out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
     figure = _comparison_figure(runs, out)
     print(_table(runs))
     print(f"\n  the comparison in one picture: {figure}")

@@ -7,12 +7,14 @@ name what was expected, what was got, the file when there is one, and the fix.
 
 from __future__ import annotations
 
+import errno
 import os
 
 __all__ = [
     "CheckpointConversionError",
     "CheckpointError",
     "ConfigError",
+    "DiskFullError",
     "InputError",
     "VideoDecodeError",
     "VideoMAEError",
@@ -46,3 +48,26 @@ class VideoDecodeError(VideoMAEError, RuntimeError):
         self.path = os.fspath(path)
         self.cause = cause
         super().__init__(f"cannot read video {self.path!r}: {cause}")
+
+
+class DiskFullError(VideoMAEError, OSError):
+    """No space (or quota) left while saving ``path``; what was there before is unchanged.
+
+    ``errno`` is ``ENOSPC`` (or ``EDQUOT``) like the error it replaces, ``path`` the file or
+    folder being saved.
+    """
+
+    def __init__(self, path: str | os.PathLike, cause: OSError | None = None) -> None:
+        self.path = os.fspath(path)
+        code = getattr(cause, "errno", None) or errno.ENOSPC
+        why = "quota exceeded" if code == getattr(errno, "EDQUOT", -1) else "no space left"
+        super().__init__(
+            code,
+            f"disk full ({why}) while writing {self.path}; the previous version of it (if any) "
+            "is unchanged. Free some space on that file system (or choose another folder) and "
+            "save again",
+        )
+        self.filename = self.path
+
+    def __str__(self) -> str:
+        return str(self.strerror)

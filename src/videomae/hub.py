@@ -13,6 +13,7 @@ import re
 import socket
 from pathlib import Path
 
+from videomae._io import readable_folder
 from videomae.errors import CheckpointError
 
 __all__ = ["HUB_KWARGS", "hub_resolvable", "is_hub_id", "resolve_file"]
@@ -57,7 +58,7 @@ def resolve_file(
 
     A missing file raises :class:`CheckpointError` when ``required``, else gives None.
     """
-    local = Path(name_or_path)
+    local = readable_folder(name_or_path)  # the old folder if a kill interrupted its save
     if local.is_dir():
         candidate = local / filename
         if candidate.is_file():

@@ -92,6 +92,5 @@ def convert_checkpoint(
     """
     model = load_original_model(src_path, label_file=label_file, dtype=dtype, **config_overrides)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
+    model.save_pretrained(out)  # an existing folder is replaced as a whole (old or new)
     return out

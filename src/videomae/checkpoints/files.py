@@ -2,7 +2,8 @@
 included), reading them, and writing a state dict as one file or as shards.
 
 Layouts: ``model.safetensors``, a sharded ``model.safetensors.index.json``, or
-``pytorch_model.bin`` (transformers 4.x/5.x and this package). Every file is written atomically.
+``pytorch_model.bin`` (transformers 4.x/5.x and this package). Every file is written atomically;
+whole folders are swapped in by :func:`videomae._io.atomic_folder` (see modeling/pretrained.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     "WEIGHTS_INDEX_NAME",
     "WEIGHTS_NAME",
     "WEIGHT_FILES",
+    "is_weight_file",
     "read_state_dict",
     "weight_files",
     "write_weights",
@@ -49,6 +51,15 @@ _SIZE_UNITS = {
     "MIB": 2**20,
     "GIB": 2**30,
 }
+
+
+_SHARD = re.compile(r"(model|pytorch_model)-\d{5}-of-\d{5}\.(safetensors|bin)")
+
+
+def is_weight_file(name: str) -> bool:
+    """Whether a file name is one of a model folder's weight files (index and shards included):
+    a save replaces all of them, so a stale one of another layout is never carried over."""
+    return name in WEIGHT_FILES or bool(_SHARD.fullmatch(name))
 
 
 def weight_files(name_or_path: str | os.PathLike, **hub: Any) -> list[Path]:
@@ -135,9 +146,7 @@ def write_weights(
     safe_serialization: bool = True,
     max_shard_size: int | str | None = None,
 ) -> None:
-    """Write `state` into `directory` as the only weights there (stale weight files removed)."""
-    for stale in WEIGHT_FILES:
-        (directory / stale).unlink(missing_ok=True)
+    """Write `state` into `directory` (a fresh folder of :func:`videomae._io.atomic_folder`)."""
     if not safe_serialization:
         buffer = io.BytesIO()
         torch.save(state, buffer)

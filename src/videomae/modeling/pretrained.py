@@ -20,7 +20,8 @@ from typing import Any
 
 import torch
 
-from videomae.checkpoints.files import read_state_dict, weight_files, write_weights
+from videomae._io import atomic_folder
+from videomae.checkpoints.files import is_weight_file, read_state_dict, weight_files, write_weights
 from videomae.checkpoints.infer import infer_config
 from videomae.checkpoints.keys import looks_original, to_disk_layout, to_memory_layout
 from videomae.checkpoints.original import convert_state_dict, load_original_checkpoint
@@ -282,20 +283,29 @@ def save_pretrained(
     safe_serialization: bool = True,
     max_shard_size: int | str | None = None,
 ) -> Path:
-    """config.json + weights in transformers' on-disk layout; every file written atomically."""
+    """config.json + weights in transformers' on-disk layout, swapped in as a whole folder.
+
+    Saving over an existing folder replaces its config and weight files (any layout) at once;
+    other files there (a processor config, a README) are kept. A failure or a kill leaves the
+    old folder as it was; a full disk raises DiskFullError naming the file.
+    """
     directory = Path(save_directory)
-    directory.mkdir(parents=True, exist_ok=True)
     config = model.config.copy()
     config.architectures = [type(model).__name__]
     dtype = next(model.parameters()).dtype
     config.dtype = str(dtype).replace("torch.", "")
     if "dtype" not in config._extra_keys:
         config._extra_keys.append("dtype")
-    config.save_pretrained(directory)
     state = {
         k: v.detach().contiguous().cpu() for k, v in to_disk_layout(model.state_dict()).items()
     }
-    write_weights(
-        directory, state, safe_serialization=safe_serialization, max_shard_size=max_shard_size
-    )
+    with atomic_folder(directory, replaces=_is_model_file) as tmp:
+        config.save_pretrained(tmp)
+        write_weights(
+            tmp, state, safe_serialization=safe_serialization, max_shard_size=max_shard_size
+        )
     return directory
+
+
+def _is_model_file(name: str) -> bool:
+    return name == CONFIG_NAME or is_weight_file(name)

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from videomae._io import atomic_write_text
 from videomae.errors import CheckpointError
 from videomae.hub import resolve_file
 from videomae.processing.ops import PIL_BILINEAR, as_channel_tuple, check_resample
@@ -215,10 +216,12 @@ class ProcessorBase:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
 
     def to_json_file(self, path: str | os.PathLike) -> None:
-        Path(path).write_text(self.to_json_string(), encoding="utf-8")
+        atomic_write_text(path, self.to_json_string())
 
     def save_pretrained(self, save_directory: str | os.PathLike) -> str:
-        """Write ``preprocessor_config.json`` into ``save_directory`` (created); returns its path."""
+        """Write ``preprocessor_config.json`` into ``save_directory`` (created); returns its path.
+
+        One file changes, atomically (old or new, never half); the folder's other files stay."""
         folder = Path(save_directory)
         if folder.is_file():
             raise NotADirectoryError(f"{folder} is a file; save_pretrained needs a folder")

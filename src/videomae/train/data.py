@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader, Dataset, get_worker_info
 from torch.utils.data._utils.collate import default_collate
 
 from videomae.train.config import steps_per_epoch
+from videomae.train.interrupt import ignore_in_worker
 
 
 def sample_seed(seed: int, epoch: int, index: int) -> int:
@@ -124,8 +125,10 @@ class StepSampler:
 
 
 def worker_init(_: int) -> None:
-    """One thread per loader worker (the workers run in parallel already)."""
+    """One thread per loader worker (the workers run in parallel already); Ctrl-C and SIGTERM
+    sent to the process group are left to the main process, which saves a checkpoint first."""
     torch.set_num_threads(1)
+    ignore_in_worker()
 
 
 def collate_samples(

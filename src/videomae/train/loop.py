@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from videomae._io import atomic_write_text
-from videomae.errors import ConfigError
 from videomae.train import distributed as D
+from videomae.train.best import check_early_stop, export_best, patience_spent, track_best
 from videomae.train.config import Schedule, TrainConfig, config_dict, resolve_schedule
 from videomae.train.data import StepSampler, batch_size_of, build_loader, to_device
+from videomae.train.interrupt import StopRequest
 from videomae.train.metrics import (
     LossWindow,
     gather_bad_samples,
@@ -36,9 +36,8 @@ from videomae.train.precision import ModelEMA, autocast_context, resolve_precisi
 from videomae.train.state import (
     RunState,
     Trainables,
-    checkpoint_to_resume,
     latest_checkpoint,
-    load_training_state,
+    load_resumable,
     restore,
     save_checkpoint,
 )
@@ -113,7 +112,7 @@ def train(
     without a better value. With ``cfg.tensorboard``, ``image_fn(model)`` -> (H, W, 3) uint8
     is logged every ``image_every`` steps. Returns a :class:`TrainResult`.
     """
-    _check_early_stop(cfg, eval_fn, best_metric)
+    check_early_stop(cfg.early_stop, eval_fn, best_metric)
     run = _set_up(model, dataset, cfg, optimizer, best_metric)
     pin = run.device.type == "cuda"
     loader = build_loader(
@@ -121,9 +120,32 @@ def train(
         collate=collate,
     )  # fmt: skip
     last_ckpt = latest_checkpoint(run.out_dir) if run.state.resumed_from else None
-    window = LossWindow(run.device)
-    lr = run.schedule.lr
     run.model.train()
+    with StopRequest() as stop:
+        last_ckpt = _steps(
+            run, loader, step_fn, eval_fn, export_fn, best_metric, stop, last_ckpt,
+            image_fn=image_fn, image_every=image_every,
+        )  # fmt: skip
+    return _finish(run, last_ckpt)
+
+
+def _steps(
+    run: _Run,
+    loader: Any,
+    step_fn: StepFn,
+    eval_fn: EvalFn | None,
+    export_fn: ExportFn | None,
+    best_metric: str | None,
+    stop: StopRequest,
+    last_ckpt: Path | None,
+    *,
+    image_fn: ImageFn | None = None,
+    image_every: int = 0,
+) -> Path | None:
+    """The optimizer steps: forward/backward per micro-batch, then log, evaluate, checkpoint;
+    on SIGINT/SIGTERM the finished step is saved and the run leaves (see train/interrupt.py)."""
+    cfg, window = run.cfg, LossWindow(run.device)
+    lr = run.schedule.lr
     for i, (batch, skipped) in enumerate(loader):
         run.state.count_skipped(skipped)
         micro = i % cfg.accum_steps
@@ -141,22 +163,24 @@ def train(
         _watch_step(run, image_fn, image_every)
         if eval_fn is not None and run.schedule.eval_due(step, cfg.eval_every):
             _evaluate(run, eval_fn, export_fn, best_metric)
-            run.stopped_early = _patience_spent(run)
-        if run.stopped_early or step % cfg.save_every == 0 or step == run.schedule.total_steps:
+            message = patience_spent(run.cfg.early_stop, run.state, run.out_dir / "best")
+            if message:
+                run.watch.say(message)
+            run.stopped_early = bool(message)
+        saved = run.stopped_early or step % cfg.save_every == 0 or step == run.schedule.total_steps
+        if saved:
             last_ckpt = _checkpoint(run) or last_ckpt
         if run.stopped_early:
             break
-    return _finish(run, last_ckpt)
+        if step < run.schedule.total_steps and stop.agreed():
+            if not saved:
+                last_ckpt = _checkpoint(run) or last_ckpt
+            run.watch.close()
+            stop.exit(step, last_ckpt)
+    return last_ckpt
 
 
 # ----------------------------------------------------------------------------- set up
-
-
-def _check_early_stop(cfg: TrainConfig, eval_fn: EvalFn | None, best_metric: str | None) -> None:
-    if cfg.early_stop and (eval_fn is None or not best_metric):
-        raise ConfigError(
-            "early_stop needs validation: give validation data (--val-data) or drop --early-stop"
-        )
 
 
 def _watch_step(run: _Run, image_fn: ImageFn | None, every: int) -> None:
@@ -195,10 +219,10 @@ def _set_up(
         ema=ModelEMA(base, cfg.ema_decay) if cfg.ema_decay else None,
     )
     state = RunState()
-    ckpt = checkpoint_to_resume(out_dir, cfg.resume, info.is_main)
-    if ckpt is not None:
-        state = restore(load_training_state(ckpt), parts, info, device, schedule.total_steps)
-        state.resumed_from = ckpt
+    found = load_resumable(out_dir, cfg.resume, info.is_main)
+    if found is not None:
+        state = restore(found[1], parts, info, device, schedule.total_steps)
+        state.resumed_from = found[0]
     wrapped: torch.nn.Module = D.wrap_ddp(base, info)
     if cfg.compile:
         wrapped = torch.compile(wrapped)
@@ -313,7 +337,7 @@ def _evaluate(
     run.model.train()
     eval_row = {"step": state.step, "epoch": epoch_done, **metrics}
     state.eval_history.append(eval_row)
-    improved = _track_best(state, best_metric, eval_row)
+    improved = track_best(state, best_metric, eval_row)
     if run.info.is_main:
         write_metrics_csv(state.eval_history, run.out_dir / "eval_metrics.csv")
         plot_loss(state.history, run.out_dir / "loss.png", state.eval_history)
@@ -321,39 +345,8 @@ def _evaluate(
     if not improved:
         return
     if export_fn is not None and run.info.is_main:
-        export_fn(run.parts.model, run.out_dir / "best")
-        atomic_write_text(
-            run.out_dir / "best" / "best.txt",
-            "".join(f"{k}: {v}\n" for k, v in state.best.items()),
-        )
+        export_best(run.out_dir / "best", run.parts.model, export_fn, state.best)
     D.barrier()
-
-
-def _track_best(state: RunState, best_metric: str | None, row: dict[str, Any]) -> bool:
-    """Update ``state.best`` from a validation row; True when it improved (higher is better)."""
-    if not best_metric or best_metric not in row:
-        return False
-    value = float(row[best_metric])
-    if state.best is not None and not value > state.best["value"]:
-        return False
-    state.best = {"metric": best_metric, "value": value, **row}
-    return True
-
-
-def _patience_spent(run: _Run) -> bool:
-    """True (and said on the console) when ``early_stop`` validations passed without a new best."""
-    patience, best = run.cfg.early_stop, run.state.best
-    if not patience or best is None:
-        return False
-    since = sum(1 for r in run.state.eval_history if r["step"] > best["step"])
-    if since < patience:
-        return False
-    run.watch.say(
-        f"early stop at step {run.state.step}: {best['metric']} has not improved for {since} "
-        f"validations (best {best['value']:.4g} at step {best['step']}, saved in "
-        f"{run.out_dir / 'best'})"
-    )
-    return True
 
 
 def _checkpoint(run: _Run) -> Path | None:

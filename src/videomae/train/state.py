@@ -10,6 +10,7 @@ vocabulary by :func:`rng_state` and restored by :func:`set_rng_state`.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import re
@@ -22,10 +23,14 @@ import numpy as np
 import torch
 
 from videomae._io import atomic_write, remove_stale_temp_files
+from videomae.errors import CheckpointError
 from videomae.train import distributed as D
 from videomae.train.precision import ModelEMA
 
 CHECKPOINT_PATTERN = re.compile(r"^checkpoint-(\d{8})\.pt$")
+_REQUIRED_KEYS = {"step", "model", "optimizer", "rng"}
+
+logger = logging.getLogger("videomae")
 
 
 def atomic_save(obj: Any, path: str | os.PathLike) -> Path:
@@ -181,6 +186,50 @@ def checkpoint_to_resume(out_dir: Path, resume: bool, is_main: bool) -> Path | N
     if is_main:
         remove_stale_temp_files(out_dir)  # left by a write that a kill interrupted
     return latest_checkpoint(out_dir)
+
+
+def _check_state(state: Any, path: Path) -> dict[str, Any]:
+    if not isinstance(state, dict) or not set(state) >= _REQUIRED_KEYS:
+        got = sorted(state)[:8] if isinstance(state, dict) else type(state).__name__
+        raise CheckpointError(
+            f"{path} is not a training checkpoint: expected the keys {sorted(_REQUIRED_KEYS)}, "
+            f"got {got}"
+        )
+    return state
+
+
+def load_resumable(
+    out_dir: Path, resume: bool, is_main: bool
+) -> tuple[Path, dict[str, Any]] | None:
+    """The newest intact checkpoint of ``out_dir`` and its state, when resuming (else None).
+
+    A checkpoint that does not load (truncated, garbage, not a checkpoint) is skipped with a
+    warning naming it and renamed ``*.pt.corrupt`` (on the main rank) so that later saves and
+    resumes pass it by; the next older one is tried. None intact: :class:`CheckpointError`.
+    """
+    newest = checkpoint_to_resume(out_dir, resume, is_main)
+    if newest is None:
+        return None
+    bad: list[Path] = []
+    for path in reversed(list_checkpoints(out_dir)):
+        try:
+            state = _check_state(load_training_state(path), path)
+        except Exception as err:  # torch raises RuntimeError, EOFError, UnpicklingError...
+            why = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            logger.warning("checkpoint %s cannot be loaded (%s); trying an older one", path, why)
+            bad.append(path)
+            continue
+        if bad:
+            logger.warning("resuming from %s, the newest intact checkpoint", path.name)
+        if is_main:
+            for b in bad:
+                b.replace(b.with_name(b.name + ".corrupt"))
+        return path, state
+    raise CheckpointError(
+        f"no intact checkpoint in {out_dir}: {', '.join(p.name for p in bad)} cannot be loaded "
+        "(see the warnings above). Restore one from a backup, or start over in a new out_dir "
+        "without --resume"
+    )
 
 
 def restore(
