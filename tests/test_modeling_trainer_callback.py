@@ -22,7 +22,10 @@ class Clips(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         g = torch.Generator().manual_seed(i)
-        return {"pixel_values": torch.randn(4, 3, 32, 32, generator=g), "labels": torch.tensor(i % 3)}
+        return {
+            "pixel_values": torch.randn(4, 3, 32, 32, generator=g),
+            "labels": torch.tensor(i % 3),
+        }
 
 
 def train(model, out_dir, callbacks=()):

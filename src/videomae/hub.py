@@ -85,8 +85,9 @@ def resolve_file(
         token=token,
         cache_dir=cache_dir,
         local_files_only=local_files_only,
-        subfolder=subfolder or None,
     )
+    if subfolder:
+        options["subfolder"] = subfolder
     return _download(name, filename, options, required)
 
 

@@ -157,7 +157,13 @@ def load_weights(
 # --------------------------------------------------------------------------- from_pretrained
 #: transformers' loader keywords that have no meaning here; accepted and ignored, as transformers
 #: 5 itself ignores ``low_cpu_mem_usage``
-_IGNORED = ("low_cpu_mem_usage", "trust_remote_code", "use_safetensors", "force_download", "proxies")
+_IGNORED = (
+    "low_cpu_mem_usage",
+    "trust_remote_code",
+    "use_safetensors",
+    "force_download",
+    "proxies",
+)
 #: loader keywords of transformers this loader does not implement: refused clearly
 _REFUSED = ("quantization_config", "gguf_file", "tp_plan", "max_memory", "offload_folder")
 
@@ -215,9 +221,7 @@ def _resolve_dtype(
 
 def _check_overrides(config: VideoMAEConfig, overrides: dict[str, Any], source: str) -> None:
     """Keywords left after the loader's own must be config fields; anything else is a typo."""
-    unknown = sorted(
-        k for k in overrides if not hasattr(config, k) or callable(getattr(config, k))
-    )
+    unknown = sorted(k for k in overrides if not hasattr(config, k) or callable(getattr(config, k)))
     if unknown:
         raise ConfigError(
             f"from_pretrained({source!r}) got unknown keyword(s) {unknown}: they are neither "
