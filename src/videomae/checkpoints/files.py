@@ -75,8 +75,11 @@ def weight_files(
             return [resolve_file(name_or_path, s, **hub) for s in shards]
         return [found]
     names = ", ".join(with_variant(f, variant) for f in WEIGHT_FILES)
+    where = f"{name_or_path}" + (
+        f" (subfolder {hub['subfolder']!r})" if hub.get("subfolder") else ""
+    )
     raise CheckpointError(
-        f"no weights found in {name_or_path}: looked for {names} (for a hub "
+        f"no weights found in {where}: looked for {names} (for a hub "
         "id: none of them is in the local cache, or the repo has none)"
     )
 

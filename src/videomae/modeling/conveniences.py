@@ -37,7 +37,7 @@ class ModelConveniences:
         return self.config.name_or_path
 
     def get_input_embeddings(self) -> nn.Module:
-        """The tubelet embedding (a Conv3d), as transformers returns for VideoMAE."""
+        """The tubelet embedding module (its ``projection`` is a Conv3d), as in transformers."""
         return self.base_model.embeddings.patch_embeddings
 
     def num_parameters(self, only_trainable: bool = False, exclude_embeddings: bool = False) -> int:
