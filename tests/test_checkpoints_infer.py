@@ -107,3 +107,33 @@ def test_infer_config_for_released_sizes(size):
         True,
         heads,
     )
+
+
+def _convert_flags() -> set[str]:
+    import argparse
+
+    from videomae.cli.parser import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return set(sub.choices["convert"]._option_string_actions)
+
+
+def test_converter_messages_name_real_cli_flags():
+    import re
+    from pathlib import Path
+
+    import videomae.checkpoints as package
+    from videomae.checkpoints.infer import CLI_FLAGS
+
+    flags = _convert_flags()
+    # every flag a message can name: the table, and any literal flag in the package's source
+    named = set(CLI_FLAGS.values())
+    for source in Path(package.__file__).parent.glob("*.py"):
+        named |= set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", source.read_text()))
+    assert named and named <= flags, named - flags
+    # and the messages actually raised: the encoder's and the decoder's heads of unknown widths
+    for kind, given in (("mean", {}), ("pretrain", {"num_attention_heads": 4})):
+        with pytest.raises(CheckpointConversionError) as info:
+            infer_config(make_original(kind, depth=1), **given)
+        said = set(re.findall(r"--[a-z][a-z-]+", str(info.value)))
+        assert said and said <= flags, str(info.value)
