@@ -260,7 +260,9 @@ class VideoMAEForPreTraining(VideoMAEPreTrainedModel):
         **kwargs: Any,
     ) -> VideoMAEForPreTrainingOutput | tuple:
         """`decoder_mask` (B, N) bool, optional (VideoMAE V2 dual masking): True = the decoder
-        reconstructs this token; the loss then covers tokens masked AND decoder-selected."""
+        reconstructs this token (V2's ``~decode_masked_pos``), also where the encoder saw it;
+        `logits` are then those tokens' in token order, and the loss averages over the ones that
+        are also masked, as V2's pre-training does."""
         output_attentions, output_hidden_states, return_dict = self._flags(
             output_attentions, output_hidden_states, return_dict
         )
@@ -275,7 +277,9 @@ class VideoMAEForPreTraining(VideoMAEPreTrainedModel):
         mask = check_mask(bool_masked_pos, b, n).to(pixel_values.device)
         if not bool(mask.any()):
             raise ValueError("bool_masked_pos masks no token; pre-training needs masked tokens")
-        selected = mask if decoder_mask is None else check_decoder_mask(mask, decoder_mask, b, n)
+        selected, weight = mask, None
+        if decoder_mask is not None:
+            selected, weight = check_decoder_mask(mask, decoder_mask, b, n)
 
         enc = self.videomae(
             pixel_values,
@@ -293,7 +297,7 @@ class VideoMAEForPreTraining(VideoMAEPreTrainedModel):
         x = torch.cat([x + pos_visible, self.mask_token.to(x.dtype) + pos_selected], dim=1)
         logits = self.decoder(x, pos_selected.shape[1])  # (B, n_selected, ts*p*p*C)
 
-        loss = reconstruction_loss(logits, self.targets(pixel_values, selected))
+        loss = reconstruction_loss(logits, self.targets(pixel_values, selected), weight)
         out = VideoMAEForPreTrainingOutput(
             loss=loss, logits=logits, hidden_states=enc.hidden_states, attentions=enc.attentions
         )
