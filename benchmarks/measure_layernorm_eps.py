@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
             diffs = [measure(cls, config, seed) for seed in range(args.seeds)]
             worst = max(d for d, _ in diffs)
             scale = max(s for _, s in diffs)
-            print(f"{cls.__name__:<32} norm eps {fc_eps:g}: max |diff| {worst:.2e} (max |logit| {scale:.2f})")
+            print(
+                f"{cls.__name__:<32} norm eps {fc_eps:g}: max |diff| {worst:.2e} (max |logit| {scale:.2f})"
+            )
     return 0
 
 
