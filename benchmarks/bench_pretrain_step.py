@@ -387,7 +387,7 @@ def run_benchmark(args, cfg, folder: Path, device: torch.device, info: dict) -> 
 
     n = inp.mask.shape[1]
     n_masked = int(inp.mask[0].sum())
-    n_selected = int((inp.mask & inp.decoder_mask)[0].sum())
+    n_selected = int(inp.decoder_mask[0].sum())  # V2 decodes every selected token
     ns = argparse.Namespace(**{"num_channels": 3, "tubelet_size": 2, "patch_size": 16, **cfg})
     fwd = common.pretrain_forward_flops(ns, n - n_masked, n_masked, args.batch)
     fwd_dual = common.pretrain_forward_flops(ns, n - n_masked, n_selected, args.batch)
