@@ -107,3 +107,62 @@ def test_infer_config_for_released_sizes(size):
         True,
         heads,
     )
+
+
+def _convert_flags() -> set[str]:
+    import argparse
+
+    from videomae.cli.parser import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return set(sub.choices["convert"]._option_string_actions)
+
+
+def test_converter_messages_name_real_cli_flags():
+    import re
+    from pathlib import Path
+
+    import videomae.checkpoints as package
+    from videomae.checkpoints.infer import CLI_FLAGS
+
+    flags = _convert_flags()
+    # every flag a message can name: the table, and any literal flag in the package's source
+    named = set(CLI_FLAGS.values())
+    for source in Path(package.__file__).parent.glob("*.py"):
+        named |= set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", source.read_text()))
+    assert named and named <= flags, named - flags
+    # and the messages actually raised: the encoder's and the decoder's heads of unknown widths
+    for kind, given in (("mean", {}), ("pretrain", {"num_attention_heads": 4})):
+        with pytest.raises(CheckpointConversionError) as info:
+            infer_config(make_original(kind, depth=1), **given)
+        said = set(re.findall(r"--[a-z][a-z-]+", str(info.value)))
+        assert said and said <= flags, str(info.value)
+
+
+@pytest.mark.parametrize("kind", ["classifier", "pretraining"])
+def test_transformers_reads_converted_norm_eps_as_1e5(kind, tmp_path):
+    """Converted checkpoints keep the original eps 1e-6 in fc_norm / decoder.norm; transformers
+    builds those two norms with 1e-5 whatever config.json says: a small, documented difference
+    (docs/compatibility.md), none when the eps is 1e-5."""
+    import transformers
+    from conftest import random_mask, tiny_kwargs
+
+    import videomae
+    from videomae.checkpoints.infer import ORIGINAL_LAYER_NORM_EPS
+
+    name = "VideoMAEForVideoClassification" if kind == "classifier" else "VideoMAEForPreTraining"
+    x = torch.randn(1, 4, 3, 32, 32)
+    kwargs = {} if kind == "classifier" else {"bool_masked_pos": random_mask(1, 32, 24)}
+    diffs = []
+    for eps in (ORIGINAL_LAYER_NORM_EPS, 1e-5):
+        config = videomae.VideoMAEConfig(
+            **tiny_kwargs(layer_norm_eps=1e-6, fc_norm_eps=eps, decoder_norm_eps=eps)
+        )
+        torch.manual_seed(0)
+        getattr(videomae, name)(config).save_pretrained(tmp_path / str(eps))
+        ours = getattr(videomae, name).from_pretrained(tmp_path / str(eps))
+        theirs = getattr(transformers, name).from_pretrained(tmp_path / str(eps)).eval()
+        with torch.no_grad():
+            diffs.append(float((ours(x, **kwargs).logits - theirs(x, **kwargs).logits).abs().max()))
+    assert 1e-7 < diffs[0] < 1e-3, diffs  # the eps difference shows, and it is small
+    assert diffs[1] < 1e-6, diffs  # same eps: same numbers

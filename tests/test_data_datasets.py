@@ -36,7 +36,7 @@ def test_pretrain_items_shapes_masks_and_determinism(videos: Path) -> None:
     enc, dec = item["bool_masked_pos"], item["decoder_mask"]
     assert enc.shape == (8,) and int(enc.sum()) == 6  # 2 time slices x 3 of 4 spatial
     assert torch.equal(enc[:4], enc[4:])  # tube: same spatial mask at every t
-    assert bool((dec <= enc).all()) and int(dec.sum()) == round(6 * 4 / 8)
+    assert int(dec.sum()) == 4  # a 50% running cell, independent of the encoder mask
     again = ds.getitem_seeded(0, 123)
     assert all(torch.equal(item[k], again[k]) for k in item)
     other = [ds.getitem_seeded(0, s) for s in range(6)]

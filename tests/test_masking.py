@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from videomae.masking import (
-    decoder_targets,
     make_mask,
     num_masked,
     random_mask,
@@ -152,42 +151,3 @@ def test_running_cell_checks() -> None:
     with pytest.raises(ValueError, match="keep_ratio"):
         running_cell_mask(1, (2, 4, 4), keep_ratio=0.6)
     assert running_cell_mask(1, (4, 2, 2), keep_ratio=0.25).sum() == 4
-
-
-def test_decoder_targets_tube_plus_running_cell_is_intersection() -> None:
-    # t a multiple of 4: each position is kept in t/2 slices, so the overlap is equal already
-    grid = (8, 14, 14)
-    enc = tube_mask(6, grid, 0.9, generator=_gen(1))
-    dec = running_cell_mask(6, grid, 0.5, generator=_gen(2))
-    tgt = decoder_targets(enc, dec)
-    assert torch.equal(tgt, enc & dec)
-    assert tgt.sum(dim=1).eq(round(0.9 * 196) * 8 // 2).all()
-
-
-def test_decoder_targets_equal_counts_when_overlap_varies() -> None:
-    grid = (2, 4, 4)  # t=2: the overlap differs between samples
-    enc = random_mask(16, 32, 0.75, generator=_gen(3))
-    dec = running_cell_mask(16, grid, 0.5, generator=_gen(4))
-    overlap = (enc & dec).sum(dim=1)
-    assert overlap.unique().numel() > 1  # the case the rule is for
-    tgt = decoder_targets(enc, dec)
-    k = round(24 * 16 / 32)
-    assert tgt.sum(dim=1).eq(k).all()
-    assert not (tgt & ~enc).any()  # always a subset of the encoder mask
-    # trimmed samples keep only overlap tokens; padded ones keep all of the overlap
-    for i in range(16):
-        if overlap[i] >= k:
-            assert not (tgt[i] & ~dec[i]).any()
-        else:
-            assert (tgt[i] >= (enc[i] & dec[i])).all()
-    # per-sample rule: independent of the rest of the batch
-    assert torch.equal(decoder_targets(enc[:3], dec[:3]), tgt[:3])
-
-
-def test_decoder_targets_rejects_unequal_counts() -> None:
-    enc = torch.tensor([[True, False, False, False], [True, True, False, False]])
-    dec = torch.ones(2, 4, dtype=torch.bool)
-    with pytest.raises(ValueError, match="same number"):
-        decoder_targets(enc, dec)
-    with pytest.raises(ValueError, match=r"\(B, N\)"):
-        decoder_targets(enc, dec[:, :3])

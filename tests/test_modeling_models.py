@@ -20,6 +20,7 @@ from videomae import (
     VideoMAEForVideoClassification,
     VideoMAEModel,
 )
+from videomae.masking import running_cell_mask
 
 TOL = 1e-5
 CLASSES = ["VideoMAEModel", "VideoMAEForPreTraining", "VideoMAEForVideoClassification"]
@@ -375,19 +376,62 @@ def test_drop_path_is_random_in_training_only(tiny_config):
     assert not torch.equal(first, model(x)[0])
 
 
-def test_decoder_mask_restricts_loss(tiny_config):
+def v2_dual_masking_reference(model, x, mask, decode):
+    """VideoMAE V2's pre-training step, written from its algorithm (models/modeling_pretrain.py
+    and engine_for_pretraining.py of OpenGVLab/VideoMAEv2), on our modules' weights.
+
+    Decoder input: the visible tokens (plus their positions), then ONE mask token per position
+    the decoder mask selects, whether or not the encoder saw it; the head reads the last ones.
+    Labels: every decoded position; loss: per-token MSE averaged over decoded AND masked tokens.
+    """
+    b, n = mask.shape
+    visible = model.videomae(x, bool_masked_pos=mask).last_hidden_state
+    x_vis = model.encoder_to_decoder(visible)  # (B, n_vis, Dd)
+    pos = model.decoder_tables.get(model.config.token_grid, x.device, x.dtype)  # (N, Dd)
+    rows = []
+    for i in range(b):
+        mask_tokens = model.mask_token[0] + pos[decode[i]]  # (n_dec, Dd)
+        rows.append(torch.cat([x_vis[i] + pos[~mask[i]], mask_tokens]))
+    h = torch.stack(rows)
+    for layer in model.decoder.decoder_layers:
+        h = layer(h)[0]
+    n_dec = int(decode[0].sum())
+    pred = model.decoder.head(model.decoder.norm(h[:, -n_dec:]))
+    labels = model.targets(x, decode)
+    per_token = ((pred - labels) ** 2).mean(-1)
+    weight = torch.stack([mask[i][decode[i]] for i in range(b)]).float()
+    return pred, (per_token * weight).sum() / weight.sum()
+
+
+def test_dual_masking_computes_v2_when_the_masks_overlap():
+    torch.manual_seed(0)
+    # larger initial weights than the default 0.02, so that attention is far from uniform, as
+    # in a trained model (the effect of the extra mask tokens is then visible)
+    tiny_config = VideoMAEConfig(**tiny_kwargs(initializer_range=0.3))
     model = VideoMAEForPreTraining(tiny_config).eval()
+    with torch.no_grad():
+        model.mask_token.normal_(0, 1.0)
     x = torch.randn(2, 4, 3, 32, 32)
     mask = random_mask(2, 32, 24)
-    dec = torch.zeros_like(mask)
-    for b in range(2):
-        dec[b, mask[b].nonzero().squeeze(1)[:10]] = True
-    out = model(x, bool_masked_pos=mask, decoder_mask=dec)
-    assert out.logits.shape == (2, 10, 2 * 8 * 8 * 3)
-    target = model.targets(x, mask & dec)
-    assert torch.allclose(out.loss, torch.nn.functional.mse_loss(out.logits, target))
+    decode = running_cell_mask(2, tiny_config.token_grid, 0.5)  # independent of `mask`
+    assert bool((decode & ~mask).any())  # the decoder also reconstructs tokens the encoder saw
+    with torch.no_grad():
+        out = model(x, bool_masked_pos=mask, decoder_mask=decode)
+        pred, loss = v2_dual_masking_reference(model, x, mask, decode)
+        # decoding only the masked AND selected tokens (this package's former rule) differs
+        only = decode & mask
+        keep = only.sum(1).min()
+        only = only & (only.cumsum(1) <= keep)
+        narrow = model(x, bool_masked_pos=mask, decoder_mask=only)
+    assert out.logits.shape == (2, 16, 2 * 8 * 8 * 3)
+    torch.testing.assert_close(out.logits, pred, atol=1e-5, rtol=0)
+    torch.testing.assert_close(out.loss, loss, atol=1e-6, rtol=0)
+    wide = torch.stack([out.logits[i][only[i][decode[i]]] for i in range(2)])
+    assert (wide - narrow.logits).abs().max() > 0.05
     with pytest.raises(ValueError, match="same, non-zero number"):
         model(x, bool_masked_pos=mask, decoder_mask=torch.zeros_like(mask))
+    with pytest.raises(ValueError, match="both masked"):
+        model(x, bool_masked_pos=mask, decoder_mask=~mask)
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])

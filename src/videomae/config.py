@@ -180,6 +180,8 @@ class VideoMAEConfig:
         self.output_attentions = kwargs.pop("output_attentions", False)
         kwargs.pop("model_type", None)
         kwargs.pop("transformers_version", None)
+        self.dtype = kwargs.pop("dtype", None)
+        self.name_or_path = kwargs.pop("name_or_path", kwargs.pop("_name_or_path", ""))
         # everything else (dtype, custom keys) is kept verbatim
         for key, value in kwargs.items():
             setattr(self, key, value)
@@ -215,6 +217,29 @@ class VideoMAEConfig:
         if value != len(self.id2label):
             self.id2label = {i: f"LABEL_{i}" for i in range(int(value))}
             self.label2id = {v: k for k, v in self.id2label.items()}
+
+    @property
+    def dtype(self) -> Any:
+        """The weights' dtype as a ``torch.dtype`` (None when unknown), as in transformers 5;
+        written to ``config.json`` as its name ("bfloat16")."""
+        if self._dtype is None:
+            return None
+        import torch  # the config module stays light until a dtype is asked for
+
+        return getattr(torch, self._dtype)
+
+    @dtype.setter
+    def dtype(self, value: Any) -> None:
+        self._dtype = None if value is None else str(value).replace("torch.", "")
+
+    @property
+    def name_or_path(self) -> str:
+        """What ``from_pretrained`` was given; not written to ``config.json``."""
+        return self._name_or_path
+
+    @name_or_path.setter
+    def name_or_path(self, value: Any) -> None:
+        self._name_or_path = str(value)
 
     @property
     def qkv_bias(self) -> bool:
@@ -291,6 +316,8 @@ class VideoMAEConfig:
             out["label2id"] = dict(self.label2id)
         for key in self._extra_keys:
             out[key] = getattr(self, key)
+        if self._dtype is not None:
+            out["dtype"] = self._dtype
         out["model_type"] = self.model_type
         return dict(sorted(out.items()))
 
@@ -334,6 +361,7 @@ class VideoMAEConfig:
     def copy(self, **overrides: Any) -> VideoMAEConfig:
         d = self.to_dict()
         d["attn_implementation"] = self._attn_implementation
+        d["name_or_path"] = self._name_or_path
         d.update(overrides)
         return type(self).from_dict(d)
 

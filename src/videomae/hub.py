@@ -19,7 +19,7 @@ from videomae.errors import CheckpointError
 __all__ = ["HUB_KWARGS", "hub_resolvable", "is_hub_id", "resolve_file"]
 
 #: the loader keywords that choose which files a hub id resolves to
-HUB_KWARGS = ("revision", "token", "cache_dir", "local_files_only")
+HUB_KWARGS = ("revision", "token", "cache_dir", "local_files_only", "subfolder")
 
 
 def is_hub_id(name: str) -> bool:
@@ -52,13 +52,19 @@ def resolve_file(
     token: str | bool | None = None,
     cache_dir: str | os.PathLike | None = None,
     local_files_only: bool = False,
+    subfolder: str = "",
     required: bool = True,
 ) -> Path | None:
-    """Path of ``filename`` in a local folder or a hub repo (downloaded into the HF cache).
+    """Path of ``filename`` in a local folder or a hub repo (downloaded into the HF cache),
+    inside ``subfolder`` of it when given.
 
     A missing file raises :class:`CheckpointError` when ``required``, else gives None.
     """
     local = readable_folder(name_or_path)  # the old folder if a kill interrupted its save
+    if local.is_dir() and subfolder:
+        local = local / subfolder
+        if not local.is_dir():
+            raise CheckpointError(f"{Path(name_or_path)} has no subfolder {subfolder!r}")
     if local.is_dir():
         candidate = local / filename
         if candidate.is_file():
@@ -76,8 +82,13 @@ def resolve_file(
     if not local_files_only and not hub_resolvable():
         local_files_only = True
     options = dict(
-        revision=revision, token=token, cache_dir=cache_dir, local_files_only=local_files_only
+        revision=revision,
+        token=token,
+        cache_dir=cache_dir,
+        local_files_only=local_files_only,
     )
+    if subfolder:
+        options["subfolder"] = subfolder
     return _download(name, filename, options, required)
 
 

@@ -8,7 +8,6 @@ then h, then w (as the Conv3d patch embedding flattens).
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 import torch
@@ -169,59 +168,3 @@ def running_cell_mask(
     # queue position of every token: (B, t, h, w); positions < n_drop are dropped.
     pos = (slot.view(1, 1, h, w) + ptr.view(-1, 1, 1, 1) + step.view(1, t, 1, 1)) % 4
     return (pos >= n_drop).reshape(int(batch_size), t * h * w)
-
-
-def decoder_targets(encoder_mask: torch.Tensor, decoder_mask: torch.Tensor) -> torch.Tensor:
-    """Tokens whose reconstruction loss counts under dual masking: (B, N) bool.
-
-    ``encoder_mask`` (True = hidden from the encoder) and ``decoder_mask`` (True = selected for
-    the decoder, see :func:`running_cell_mask`) are (B, N) with equal counts per sample.
-
-    Their intersection does NOT have an equal count per sample (e.g. a 90% tube mask and a 50%
-    running cell overlap in a varying number of tokens), and batched gathers need one. V2 itself
-    decodes every decoder-selected token and weights the loss by the intersection; here the
-    count is fixed instead, without looking at the rest of the batch (so results do not depend
-    on how a global batch is split over processes):
-
-    - K = round(M * D / N) with M, D the per-sample encoder / decoder counts (the expected size
-      of the intersection);
-    - candidates are ranked: tokens in the intersection first, then encoder-masked tokens that the
-      decoder did not select; ties are broken by a fixed, evenly spread order of token positions
-      (position i ranks by (i * s) mod N for a step s coprime to N near N / golden ratio), so
-      trimming or padding spreads over time and space instead of favouring early frames;
-    - the first K candidates are returned. The result is always a subset of ``encoder_mask``.
-    """
-    if encoder_mask.shape != decoder_mask.shape or encoder_mask.dim() != 2:
-        raise ValueError(
-            f"encoder_mask and decoder_mask must both be (B, N), got {tuple(encoder_mask.shape)} "
-            f"and {tuple(decoder_mask.shape)}"
-        )
-    enc = encoder_mask.to(torch.bool)
-    dec = decoder_mask.to(device=enc.device, dtype=torch.bool)
-    b, n = enc.shape
-    m_counts, d_counts = enc.sum(dim=1), dec.sum(dim=1)  # (B,)
-    if b and (bool((m_counts != m_counts[0]).any()) or bool((d_counts != d_counts[0]).any())):
-        raise ValueError(
-            "every sample must mask the same number of tokens in encoder_mask and select the same "
-            f"number in decoder_mask; got encoder counts {m_counts.tolist()} and decoder counts "
-            f"{d_counts.tolist()}; build them with tube_mask / random_mask / running_cell_mask"
-        )
-    if b == 0:
-        return enc.clone()
-    m, d = int(m_counts[0]), int(d_counts[0])
-    k = int(round(m * d / n))
-    spread = _spread_rank(n, enc.device)  # (N,) a permutation of 0..N-1
-    tier = torch.where(enc & dec, 0, torch.where(enc, 1, 2))  # (B, N)
-    score = tier * n + spread  # (B, N), unique per row
-    out = torch.zeros_like(enc)
-    if k > 0:
-        out.scatter_(1, score.argsort(dim=1)[:, :k], True)
-    return out
-
-
-def _spread_rank(n: int, device: torch.device) -> torch.Tensor:
-    """A fixed low-discrepancy permutation of 0..n-1: rank(i) = (i * s) mod n, gcd(s, n) = 1."""
-    s = max(1, int(round(n / 1.6180339887)))
-    while math.gcd(s, n) != 1:
-        s += 1
-    return (torch.arange(n, device=device) * s) % n

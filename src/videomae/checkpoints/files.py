@@ -32,6 +32,7 @@ __all__ = [
     "is_weight_file",
     "read_state_dict",
     "weight_files",
+    "with_variant",
     "write_weights",
 ]
 
@@ -62,10 +63,20 @@ def is_weight_file(name: str) -> bool:
     return name in WEIGHT_FILES or bool(_SHARD.fullmatch(name))
 
 
-def weight_files(name_or_path: str | os.PathLike, **hub: Any) -> list[Path]:
-    """The weight file(s) of a folder or hub id: the first of WEIGHT_FILES found, an index
-    resolved to its shards."""
-    for filename in WEIGHT_FILES:
+def with_variant(filename: str, variant: str | None) -> str:
+    """transformers' variant naming: ``model.safetensors`` + "fp16" -> ``model.fp16.safetensors``."""
+    if not variant:
+        return filename
+    stem, _, suffix = filename.rpartition(".")
+    return f"{stem}.{variant}.{suffix}"
+
+
+def weight_files(
+    name_or_path: str | os.PathLike, variant: str | None = None, **hub: Any
+) -> list[Path]:
+    """The weight file(s) of a folder or hub id: the first of WEIGHT_FILES (named for
+    ``variant``, if given) found, an index resolved to its shards."""
+    for filename in (with_variant(f, variant) for f in WEIGHT_FILES):
         found = resolve_file(name_or_path, filename, required=False, **hub)
         if found is None:
             continue
@@ -74,8 +85,12 @@ def weight_files(name_or_path: str | os.PathLike, **hub: Any) -> list[Path]:
             shards = sorted(set(index["weight_map"].values()))
             return [resolve_file(name_or_path, s, **hub) for s in shards]
         return [found]
+    names = ", ".join(with_variant(f, variant) for f in WEIGHT_FILES)
+    where = f"{name_or_path}" + (
+        f" (subfolder {hub['subfolder']!r})" if hub.get("subfolder") else ""
+    )
     raise CheckpointError(
-        f"no weights found in {name_or_path}: looked for {', '.join(WEIGHT_FILES)} (for a hub "
+        f"no weights found in {where}: looked for {names} (for a hub "
         "id: none of them is in the local cache, or the repo has none)"
     )
 

@@ -17,7 +17,7 @@ from videomae.checkpoints.structure import Dims, dims
 from videomae.config import PRESETS, size_pair
 from videomae.errors import CheckpointConversionError
 
-__all__ = ["ORIGINAL_LAYER_NORM_EPS", "config_from", "infer_config"]
+__all__ = ["CLI_FLAGS", "ORIGINAL_LAYER_NORM_EPS", "config_from", "infer_config"]
 
 ORIGINAL_LAYER_NORM_EPS = 1e-6
 """Every LayerNorm of the original releases (``partial(nn.LayerNorm, eps=1e-6)``)."""
@@ -46,6 +46,15 @@ _STRUCTURAL = (
 )
 
 
+#: the ``videomae convert`` flag that sets each config field a message may ask for
+CLI_FLAGS = {
+    "num_attention_heads": "--num-heads",
+    "decoder_num_attention_heads": "--decoder-num-heads",
+    "num_frames": "--num-frames",
+    "image_size": "--image-size",
+}
+
+
 def _pair(value: Any, name: str) -> tuple[int, int]:
     if isinstance(value, (int, tuple, list)):
         try:
@@ -60,7 +69,7 @@ def _heads(width: int, table: dict[int, int], field: str, given: Any) -> int:
     if heads is None:
         raise CheckpointConversionError(
             f"cannot infer {field} for width {width} (the tensors do not store it; known widths "
-            f"{table}). Fix: pass {field}=... (CLI: --{field.replace('_', '-')})."
+            f"{table}). Fix: pass {field}=... (CLI: videomae convert {CLI_FLAGS[field]})."
         )
     if int(heads) <= 0 or width % int(heads):
         raise CheckpointConversionError(f"{field}={heads} does not divide the width {width}.")

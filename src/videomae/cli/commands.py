@@ -7,6 +7,7 @@
   pretrain     videomae.train.pretrain.main     (flags forwarded; see `videomae pretrain -h`)
   finetune     videomae.train.finetune.main     (flags forwarded; see `videomae finetune -h`)
   convert      videomae.convert.convert_checkpoint   original .pth -> save_pretrained folder
+  push         videomae.push.push_folder        a checkpoint folder -> Hugging Face Hub repo
   synth        videomae.data.synthetic.make_dataset  synthetic motion videos + list files
   demo         videomae.demo.run_demo           the paper's finding in miniature
   models       modeling.catalog.models_table    presets (parameter counts) and hub checkpoints
@@ -36,6 +37,7 @@ from videomae.inference.embedder import VideoEmbedder
 from videomae.inference.embeddings_io import check_embedding_path
 from videomae.inference.reconstruct import reconstruct_video
 from videomae.modeling.catalog import models_table
+from videomae.push import push_folder
 from videomae.runtime import parse_dtype
 
 # subcommands whose flags belong to another module's parser: name -> module with main(argv)
@@ -225,6 +227,20 @@ def run_convert(args: argparse.Namespace) -> int:
         decoder_num_attention_heads=args.decoder_num_heads,
     )
     print(f"wrote {path}")
+    return 0
+
+
+def run_push(args: argparse.Namespace) -> int:
+    url = push_folder(
+        args.dir,
+        args.repo_id,
+        private=args.private or None,
+        token=args.token,
+        commit_message=args.message,
+        revision=args.revision,
+        create_pr=args.create_pr,
+    )
+    print(f"pushed {args.dir} -> {url}")
     return 0
 
 

@@ -18,6 +18,7 @@ from videomae.cli.commands import (
     run_embed,
     run_evaluate,
     run_models,
+    run_push,
     run_reconstruct,
     run_synth,
 )
@@ -282,6 +283,25 @@ def _add_convert(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_convert)
 
 
+def _add_push(sub: argparse._SubParsersAction) -> None:
+    """`videomae push DIR REPO_ID`: upload a saved folder to the Hugging Face Hub."""
+    p = sub.add_parser(
+        "push",
+        help="upload a checkpoint folder to the Hugging Face Hub",
+        formatter_class=_Formatter,
+        description="Create the hub repo (kept if it exists) and upload every file of DIR. The "
+        "token comes from --token, else HF_TOKEN or `hf auth login`.",
+    )
+    p.add_argument("dir", metavar="DIR", help="folder written by save_pretrained / a command")
+    p.add_argument("repo_id", metavar="REPO_ID", help="hub repo, e.g. user/videomae-finetuned")
+    p.add_argument("--private", action="store_true", help="create the repo private")
+    p.add_argument("--token", default=None, help="hub token (default: HF_TOKEN or saved login)")
+    p.add_argument("--message", default=None, help="commit message")
+    p.add_argument("--revision", default=None, help="branch to push to (default: main)")
+    p.add_argument("--create-pr", action="store_true", help="open a pull request instead")
+    p.set_defaults(func=run_push)
+
+
 def _add_synth(sub: argparse._SubParsersAction) -> None:
     """`videomae synth OUT`: synthetic motion videos (flags and defaults from make_dataset)."""
     defaults = _synth_defaults()
@@ -342,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``videomae`` parser with every subcommand (``--help`` lists flags and defaults)."""
     parser = argparse.ArgumentParser(
         prog="videomae",
-        description="VideoMAE end to end: classify, embed, evaluate, reconstruct, train, convert.",
+        description="VideoMAE end to end: classify, embed, evaluate, reconstruct, train, convert, push.",
         epilog=(
             "Exit status: 0 ok, 1 some inputs failed (the others were processed), 2 the command "
             "could not run. A hub id needs network; offline, pass a local checkpoint folder."
@@ -356,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reconstruct(sub)
     _add_forwarded(sub)
     _add_convert(sub)
+    _add_push(sub)
     _add_synth(sub)
     _add_demo(sub)
     add_serve(sub, _Formatter)

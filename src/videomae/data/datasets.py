@@ -30,7 +30,7 @@ from videomae.data.transforms import (
     random_resized_crop,
 )
 from videomae.errors import VideoDecodeError
-from videomae.masking import decoder_targets, make_mask, running_cell_mask
+from videomae.masking import make_mask, running_cell_mask
 from videomae.processing.ops import center_crop, normalize, resize_short_side
 from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from videomae.video.decode import read_clip, read_small_video
@@ -164,8 +164,9 @@ class VideoPretrainDataset(_VideoDataset):
 
     Each item: ``pixel_values`` (T, C, H, W) float normalised, ``bool_masked_pos`` (N,) bool
     (True = hidden from the encoder) and, with ``decoder_mask="running_cell"``, ``decoder_mask``
-    (N,) bool (True = the decoder reconstructs it; always a subset of the encoder mask, with the
-    same count in every sample). With ``repeats > 1`` an item is a list of that many clips made
+    (N,) bool (True = the decoder reconstructs it, as in VideoMAE V2: a running-cell mask drawn
+    independently of the encoder's, so it also selects tokens the encoder saw; the loss counts
+    only the masked ones). With ``repeats > 1`` an item is a list of that many clips made
     from ONE decoded clip with independent crops/flips/masks (repeated augmentation).
 
     Augmentation (the original recipe): multi-scale crop with ``scales`` (one box per clip)
@@ -223,7 +224,7 @@ class VideoPretrainDataset(_VideoDataset):
         out = {"bool_masked_pos": enc[0]}
         if self.decoder_mask == "running_cell":
             dec = running_cell_mask(1, self.grid, self.decoder_keep_ratio, generator=generator)
-            out["decoder_mask"] = decoder_targets(enc, dec)[0]
+            out["decoder_mask"] = dec[0]  # V2: the decoder sees these, visible ones included
         return out
 
     def _load(

@@ -30,7 +30,7 @@ def _load_classifier(
     id_or_dir: str | os.PathLike, kwargs: dict[str, Any]
 ) -> VideoMAEForVideoClassification:
     """The classifier of a checkpoint; CheckpointError when it has no trained head."""
-    config = read_config(id_or_dir)
+    config = read_config(id_or_dir, **kwargs)
     if config is not None:
         archs = list(config.architectures or [])
         if archs and "VideoMAEForVideoClassification" not in archs:
@@ -72,6 +72,7 @@ class VideoClassifier(VideoPipeline):
         batch_size: int | None = None,
         num_workers: int | None = None,
         progress: bool | None = None,
+        **loader: Any,
     ) -> VideoClassifier:
         """Load a fine-tuned classifier from a folder, a hub id, or an original ``.pth`` file.
 
@@ -83,10 +84,12 @@ class VideoClassifier(VideoPipeline):
         inline decoding on CPU, 8 views and 2 threads elsewhere;
         :func:`~videomae.inference.runner.default_batch_size`,
         :func:`~videomae.inference.runner.default_num_workers`). ``progress``: None shows a bar
-        for more than one input. Raises CheckpointError when the checkpoint cannot be found
+        for more than one input. ``**loader``: the model loader's file options (``revision``,
+        ``subfolder``, ``variant``, ``token``, ``cache_dir``, ``local_files_only``); any other
+        keyword raises InputError. Raises CheckpointError when the checkpoint cannot be found
         (e.g. a hub id without network) or has no classification head.
         """
-        dev, dt, kwargs = load_options(device, dtype, num_frames)
+        dev, dt, kwargs = load_options(device, dtype, num_frames, loader)
         model = _load_classifier(id_or_dir, kwargs)
         return cls._assemble(
             model,

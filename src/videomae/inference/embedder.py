@@ -33,7 +33,7 @@ POOLINGS = ("mean", "head")
 
 def _load_encoder(id_or_dir: str | os.PathLike, kwargs: dict[str, Any]) -> torch.nn.Module:
     """A classifier (its head's pooling is kept), a pre-training encoder, or a bare encoder."""
-    config = read_config(id_or_dir)
+    config = read_config(id_or_dir, **kwargs)
     archs = list(getattr(config, "architectures", None) or []) if config is not None else []
     if config is not None:
         kwargs = {**kwargs, "config": config}
@@ -81,6 +81,7 @@ class VideoEmbedder(VideoPipeline):
         num_workers: int | None = None,
         progress: bool | None = None,
         pooling: str = "mean",
+        **loader: Any,
     ) -> VideoEmbedder:
         """Load any VideoMAE checkpoint (pre-training, classifier or bare encoder).
 
@@ -88,7 +89,7 @@ class VideoEmbedder(VideoPipeline):
         <videomae.inference.classifier.VideoClassifier.from_pretrained>`, plus ``pooling``
         (see the class doc). A pre-training checkpoint's decoder is loaded and dropped.
         """
-        dev, dt, kwargs = load_options(device, dtype, num_frames)
+        dev, dt, kwargs = load_options(device, dtype, num_frames, loader)
         return cls._assemble(
             _load_encoder(id_or_dir, kwargs),
             id_or_dir,

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 
 from videomae.config import VideoMAEConfig
+from videomae.errors import InputError
+from videomae.hub import HUB_KWARGS
 from videomae.inference.preprocessing import checkpoint_preprocessing
 from videomae.inference.results import Failure, Result
 from videomae.inference.runner import MultiViewRunner, MultiViewTask
@@ -34,28 +36,44 @@ VideoInput = str | os.PathLike | np.ndarray | torch.Tensor
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["VideoPipeline", "load_options", "read_config"]
+__all__ = ["LOADER_OPTIONS", "VideoPipeline", "load_options", "read_config"]
+
+
+#: the model loader's options a pipeline passes on (which files of which revision)
+LOADER_OPTIONS = (*HUB_KWARGS, "variant")
 
 
 def load_options(
-    device: str | torch.device | None, dtype: str | torch.dtype, num_frames: int | None
+    device: str | torch.device | None,
+    dtype: str | torch.dtype,
+    num_frames: int | None,
+    loader: dict[str, Any] | None = None,
 ) -> tuple[torch.device, torch.dtype, dict[str, Any]]:
-    """(device, compute dtype, ``from_pretrained`` kwargs) for the requested options."""
+    """(device, compute dtype, ``from_pretrained`` kwargs) for the requested options;
+    ``loader`` holds hub/file options (revision, subfolder, variant, ...), anything else raises."""
+    loader = dict(loader or {})
+    unknown = sorted(set(loader) - set(LOADER_OPTIONS))
+    if unknown:
+        raise InputError(
+            f"unknown option(s) {unknown}; the loader options are {list(LOADER_OPTIONS)}"
+        )
     dev = resolve_device(device)
     dt = parse_dtype(dtype)
-    kwargs: dict[str, Any] = {"output_loading_info": True}
-    if dt == torch.bfloat16 or (dev.type != "cpu" and dt != torch.float32):
-        kwargs["torch_dtype"] = dt  # cast the weights (CPU fp16 runs under autocast instead)
+    kwargs: dict[str, Any] = {"output_loading_info": True, **loader}
+    # cast the weights for bf16, fp16 off-CPU (CPU fp16 runs under autocast on fp32 weights);
+    # an fp16/bf16 checkpoint is otherwise read in float32, whatever its saved dtype
+    cast = dt == torch.bfloat16 or (dev.type != "cpu" and dt != torch.float32)
+    kwargs["dtype"] = dt if cast else torch.float32
     if num_frames is not None:
         kwargs["num_frames"] = int(num_frames)  # the position table is resized to match
     return dev, dt, kwargs
 
 
-def read_config(id_or_dir: str | os.PathLike) -> VideoMAEConfig | None:
+def read_config(id_or_dir: str | os.PathLike, **hub: Any) -> VideoMAEConfig | None:
     """config.json of a folder / hub id (None for an original .pth file)."""
     if Path(id_or_dir).is_file():
         return None
-    return VideoMAEConfig.from_pretrained(id_or_dir)
+    return VideoMAEConfig.from_pretrained(id_or_dir, **{k: hub[k] for k in HUB_KWARGS if k in hub})
 
 
 class VideoPipeline:

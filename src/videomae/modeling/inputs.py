@@ -90,16 +90,25 @@ def check_mask(
 
 def check_decoder_mask(
     mask: torch.Tensor, decoder_mask: torch.Tensor, batch_size: int, num_tokens: int
-) -> torch.Tensor:
-    """The (B, N) tokens the loss covers under dual masking: masked AND decoder-selected,
-    the same non-zero number in every sample."""
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """VideoMAE V2 dual masking: (the (B, N) tokens the decoder reconstructs, the (B, n) weight
+    of each reconstructed token in the loss).
+
+    The decoder gets a mask token at every ``decoder_mask`` position, also where the encoder
+    saw the token; the loss counts the reconstructed tokens the encoder did not see. Every
+    sample must select the same, non-zero number of tokens (a running-cell mask does)."""
     decoder_mask = check_mask(decoder_mask, batch_size, num_tokens, "decoder_mask")
-    selected = mask & decoder_mask.to(mask.device)
-    counts = selected.sum(1)
+    decoded = decoder_mask.to(mask.device)
+    counts = decoded.sum(1)
     if bool((counts != counts[0]).any()) or int(counts[0]) == 0:
         raise ValueError(
-            "bool_masked_pos & decoder_mask must select the same, non-zero number of "
-            f"tokens per sample, got {counts.tolist()}; build decoder_mask with "
-            "videomae.masking.running_cell_mask on the same grid"
+            "decoder_mask must select the same, non-zero number of tokens per sample, got "
+            f"{counts.tolist()}; build it with videomae.masking.running_cell_mask on the same grid"
         )
-    return selected
+    weight = mask[decoded].reshape(batch_size, -1)  # (B, n): masked AND decoded
+    if not bool(weight.any()):
+        raise ValueError(
+            "no token is both masked (bool_masked_pos) and selected by decoder_mask, so the "
+            "reconstruction loss would be empty; draw the masks again"
+        )
+    return decoded, weight

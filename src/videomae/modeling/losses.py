@@ -53,13 +53,22 @@ def reconstruction_targets(
     return patches
 
 
-def reconstruction_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean squared error over the hidden patches: (B, n, K), (B, n, K) -> ().
+def reconstruction_loss(
+    prediction: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Mean squared error over the hidden patches: (B, n, K), (B, n, K) [, (B, n) bool] -> ().
 
-    ``prediction`` is the decoder's output for the n selected tokens, ``target`` the matching
-    :func:`reconstruction_targets`; the target is cast to the prediction's dtype.
+    ``prediction`` is the decoder's output for the n reconstructed tokens, ``target`` the
+    matching :func:`reconstruction_targets`; the target is cast to the prediction's dtype.
+    ``weight`` (VideoMAE V2 dual masking) keeps only some tokens: the per-token error is
+    averaged over the tokens where it is True, across the batch, as V2 does.
     """
-    return F.mse_loss(prediction, target.to(prediction.dtype))
+    target = target.to(prediction.dtype)
+    if weight is None:
+        return F.mse_loss(prediction, target)
+    per_token = (prediction - target).pow(2).mean(dim=-1)  # (B, n)
+    w = weight.to(per_token.dtype)
+    return (per_token * w).sum() / w.sum()
 
 
 # ----------------------------------------------------------------------------- classification

@@ -15,6 +15,7 @@ from torch import nn
 
 from videomae.config import VideoMAEConfig
 from videomae.modeling.attention import VideoMAESelfAttention, check_attn_implementation
+from videomae.modeling.conveniences import ModelConveniences
 from videomae.modeling.embeddings import PositionTableCache, VideoMAEEmbeddings
 from videomae.modeling.inputs import check_decoder_mask, check_grid, check_mask, token_grid_of
 from videomae.modeling.layers import VideoMAELayer, run_blocks
@@ -30,10 +31,11 @@ from videomae.modeling.outputs import (
     VideoMAEForPreTrainingOutput,
 )
 from videomae.modeling.pretrained import load_pretrained, save_pretrained
+from videomae.push import push_to_hub
 
 
 # --------------------------------------------------------------------------- base class
-class VideoMAEPreTrainedModel(nn.Module):
+class VideoMAEPreTrainedModel(ModelConveniences, nn.Module):
     """Shared plumbing: weight init, loading/saving, attention kernel, checkpointing."""
 
     config_class = VideoMAEConfig
@@ -79,34 +81,6 @@ class VideoMAEPreTrainedModel(nn.Module):
             if isinstance(module, VideoMAESelfAttention):
                 module.attn_implementation = name
 
-    # --- conveniences ---------------------------------------------------------------
-    @property
-    def device(self) -> torch.device:
-        return next(self.parameters()).device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return next(self.parameters()).dtype
-
-    def num_parameters(self, only_trainable: bool = False) -> int:
-        return sum(p.numel() for p in self.parameters() if p.requires_grad or not only_trainable)
-
-    def gradient_checkpointing_enable(
-        self, gradient_checkpointing_kwargs: dict | None = None
-    ) -> None:
-        for module in self.modules():
-            if hasattr(module, "gradient_checkpointing"):
-                module.gradient_checkpointing = True
-
-    def gradient_checkpointing_disable(self) -> None:
-        for module in self.modules():
-            if hasattr(module, "gradient_checkpointing"):
-                module.gradient_checkpointing = False
-
-    @property
-    def is_gradient_checkpointing(self) -> bool:
-        return any(getattr(m, "gradient_checkpointing", False) for m in self.modules())
-
     def _flags(
         self, output_attentions, output_hidden_states, return_dict
     ) -> tuple[bool, bool, bool]:
@@ -131,21 +105,16 @@ class VideoMAEPreTrainedModel(nn.Module):
         """
         return load_pretrained(cls, pretrained_model_name_or_path, **kwargs)
 
-    def save_pretrained(
-        self,
-        save_directory: str | os.PathLike,
-        *,
-        safe_serialization: bool = True,
-        max_shard_size: int | str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        """Write `config.json` + `model.safetensors` in the layout transformers reads."""
-        save_pretrained(
-            self,
-            save_directory,
-            safe_serialization=safe_serialization,
-            max_shard_size=max_shard_size,
-        )
+    def save_pretrained(self, save_directory: str | os.PathLike, **kwargs: Any) -> None:
+        """Write `config.json` + `model.safetensors` in the layout transformers reads; takes
+        `safe_serialization`, `max_shard_size`, `state_dict`, `push_to_hub` (+ `repo_id`,
+        `private`, `token`, `commit_message`)."""
+        save_pretrained(self, save_directory, **kwargs)
+
+    def push_to_hub(self, repo_id: str, **kwargs: Any) -> str:
+        """Save into a temporary folder and upload it (see :func:`videomae.push.push_folder`)."""
+        save = {k: kwargs.pop(k) for k in ("safe_serialization", "max_shard_size") if k in kwargs}
+        return push_to_hub(self, repo_id, save_kwargs=save, **kwargs)
 
 
 # --------------------------------------------------------------------------- encoder
@@ -189,9 +158,6 @@ class VideoMAEModel(VideoMAEPreTrainedModel):
             else nn.LayerNorm(self.config.hidden_size, eps=self.config.layer_norm_eps)
         )
         self.post_init()
-
-    def get_input_embeddings(self) -> nn.Module:
-        return self.embeddings.patch_embeddings
 
     def forward(
         self,
@@ -294,7 +260,9 @@ class VideoMAEForPreTraining(VideoMAEPreTrainedModel):
         **kwargs: Any,
     ) -> VideoMAEForPreTrainingOutput | tuple:
         """`decoder_mask` (B, N) bool, optional (VideoMAE V2 dual masking): True = the decoder
-        reconstructs this token; the loss then covers tokens masked AND decoder-selected."""
+        reconstructs this token (V2's ``~decode_masked_pos``), also where the encoder saw it;
+        `logits` are then those tokens' in token order, and the loss averages over the ones that
+        are also masked, as V2's pre-training does."""
         output_attentions, output_hidden_states, return_dict = self._flags(
             output_attentions, output_hidden_states, return_dict
         )
@@ -309,7 +277,9 @@ class VideoMAEForPreTraining(VideoMAEPreTrainedModel):
         mask = check_mask(bool_masked_pos, b, n).to(pixel_values.device)
         if not bool(mask.any()):
             raise ValueError("bool_masked_pos masks no token; pre-training needs masked tokens")
-        selected = mask if decoder_mask is None else check_decoder_mask(mask, decoder_mask, b, n)
+        selected, weight = mask, None
+        if decoder_mask is not None:
+            selected, weight = check_decoder_mask(mask, decoder_mask, b, n)
 
         enc = self.videomae(
             pixel_values,
@@ -327,7 +297,7 @@ class VideoMAEForPreTraining(VideoMAEPreTrainedModel):
         x = torch.cat([x + pos_visible, self.mask_token.to(x.dtype) + pos_selected], dim=1)
         logits = self.decoder(x, pos_selected.shape[1])  # (B, n_selected, ts*p*p*C)
 
-        loss = reconstruction_loss(logits, self.targets(pixel_values, selected))
+        loss = reconstruction_loss(logits, self.targets(pixel_values, selected), weight)
         out = VideoMAEForPreTrainingOutput(
             loss=loss, logits=logits, hidden_states=enc.hidden_states, attentions=enc.attentions
         )

@@ -26,8 +26,9 @@ from videomae.checkpoints.infer import infer_config
 from videomae.checkpoints.keys import looks_original, to_disk_layout, to_memory_layout
 from videomae.checkpoints.original import convert_state_dict, load_original_checkpoint
 from videomae.config import CONFIG_NAME, VideoMAEConfig
-from videomae.errors import CheckpointError
+from videomae.errors import CheckpointError, ConfigError
 from videomae.hub import HUB_KWARGS
+from videomae.push import push_folder
 from videomae.runtime import parse_dtype, resolve_device
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "load_weights",
     "save_pretrained",
     "summarize_keys",
+    "write_config",
 ]
 
 logger = logging.getLogger("videomae")
@@ -154,9 +156,22 @@ def load_weights(
 
 
 # --------------------------------------------------------------------------- from_pretrained
+#: transformers' loader keywords that have no meaning here; accepted and ignored, as transformers
+#: 5 itself ignores ``low_cpu_mem_usage``
+_IGNORED = (
+    "low_cpu_mem_usage",
+    "trust_remote_code",
+    "use_safetensors",
+    "force_download",
+    "proxies",
+)
+#: loader keywords of transformers this loader does not implement: refused clearly
+_REFUSED = ("quantization_config", "gguf_file", "tp_plan", "max_memory", "offload_folder")
+
+
 @dataclass
 class _LoaderArgs:
-    """The loader's own keywords of from_pretrained; what is left are config overrides."""
+    """The loader's own keywords of from_pretrained; what is left must be config fields."""
 
     hub: dict[str, Any]
     config: Any
@@ -164,32 +179,56 @@ class _LoaderArgs:
     output_loading_info: bool
     dtype: Any
     device: Any
+    variant: str | None
 
     @classmethod
     def pop(cls, kwargs: dict[str, Any]) -> _LoaderArgs:
+        refused = [k for k in _REFUSED if kwargs.get(k) is not None]
+        if refused:
+            raise ConfigError(
+                f"from_pretrained does not support {', '.join(refused)} (a transformers loader "
+                "option for quantised, GGUF or sharded loading); load the model without it"
+            )
         hub = {k: kwargs.pop(k) for k in HUB_KWARGS if k in kwargs}
         config = kwargs.pop("config", None)
         ignore_mismatched = kwargs.pop("ignore_mismatched_sizes", False)
         output_loading_info = kwargs.pop("output_loading_info", False)
-        dtype = kwargs.pop("torch_dtype", None) or kwargs.pop("dtype", None)
+        torch_dtype = kwargs.pop("torch_dtype", None)
+        dtype = kwargs.pop("dtype", None) or torch_dtype or "auto"
         device = kwargs.pop("device", None) or kwargs.pop("device_map", None)
         if device == "auto":
             device = resolve_device(device)
-        kwargs.pop("trust_remote_code", None)
-        kwargs.pop("use_safetensors", None)
-        return cls(hub, config, ignore_mismatched, output_loading_info, dtype, device)
+        for name in _IGNORED:
+            kwargs.pop(name, None)
+        variant = kwargs.pop("variant", None)
+        return cls(hub, config, ignore_mismatched, output_loading_info, dtype, device, variant)
 
 
-def _resolve_dtype(value: Any, config: VideoMAEConfig) -> torch.dtype | None:
+def _resolve_dtype(
+    value: Any, config: VideoMAEConfig, state_dict: dict[str, torch.Tensor]
+) -> torch.dtype | None:
+    """transformers 5's rule: "auto" (the default) is the config's dtype, else the dtype of the
+    checkpoint's first floating tensor; an explicit dtype wins."""
     if value is None:
         return None
     if value == "auto":
-        value = getattr(config, "dtype", None)
+        value = config.dtype
+        if value is None:
+            value = next((t.dtype for t in state_dict.values() if t.is_floating_point()), None)
         if value is None:
             return None
-    if isinstance(value, torch.dtype):
-        return value
     return parse_dtype(value)
+
+
+def _check_overrides(config: VideoMAEConfig, overrides: dict[str, Any], source: str) -> None:
+    """Keywords left after the loader's own must be config fields; anything else is a typo."""
+    unknown = sorted(k for k in overrides if not hasattr(config, k) or callable(getattr(config, k)))
+    if unknown:
+        raise ConfigError(
+            f"from_pretrained({source!r}) got unknown keyword(s) {unknown}: they are neither "
+            "loader options (config, dtype, device_map, subfolder, revision, variant, ...) nor "
+            "VideoMAEConfig fields; check the spelling"
+        )
 
 
 def _read_weight_file(
@@ -249,24 +288,28 @@ def load_pretrained(cls: type, name_or_path: str | os.PathLike, **kwargs: Any) -
         if base_config is None:
             base_config = VideoMAEConfig.from_pretrained(name_or_path, **args.hub)
         config = base_config
-    elif not isinstance(config, VideoMAEConfig):
+    elif isinstance(config, VideoMAEConfig):
+        config = config.copy()  # the caller's object is not changed
+    else:
         config = VideoMAEConfig.from_dict(config.to_dict())
     overrides = {k: kwargs.pop(k) for k in list(kwargs)}
     if overrides:
+        _check_overrides(config, overrides, str(name_or_path))
         config = _override_config(config, overrides)
-
-    model = cls(config)
     if state_dict is None:
         state_dict = {}
-        for f in weight_files(name_or_path, **args.hub):
+        for f in weight_files(name_or_path, args.variant, **args.hub):
             state_dict.update(read_state_dict(f))
+    dtype = _resolve_dtype(args.dtype, config, state_dict)
+    config.name_or_path = str(name_or_path)
+
+    model = cls(config)
     info = load_weights(
         model,
         state_dict,
         ignore_mismatched_sizes=args.ignore_mismatched_sizes,
         source=str(name_or_path),
     )
-    dtype = _resolve_dtype(args.dtype, config)
     if dtype is not None:
         model = model.to(dtype)
     if args.device is not None:
@@ -276,34 +319,52 @@ def load_pretrained(cls: type, name_or_path: str | os.PathLike, **kwargs: Any) -
 
 
 # --------------------------------------------------------------------------- save_pretrained
+_PUSH_KWARGS = ("private", "token", "commit_message", "commit_description", "revision", "create_pr")
+
+
+def write_config(model: torch.nn.Module, directory: str | os.PathLike) -> Path:
+    """The model's ``config.json`` (its class in ``architectures``, its weights' dtype)."""
+    config = model.config.copy()
+    config.architectures = [type(model).__name__]
+    config.dtype = next(model.parameters()).dtype
+    return config.save_pretrained(directory)
+
+
 def save_pretrained(
     model: torch.nn.Module,
     save_directory: str | os.PathLike,
     *,
     safe_serialization: bool = True,
     max_shard_size: int | str | None = None,
+    state_dict: dict[str, torch.Tensor] | None = None,
+    push_to_hub: bool = False,
+    **kwargs: Any,
 ) -> Path:
     """config.json + weights in transformers' on-disk layout, swapped in as a whole folder.
 
     Saving over an existing folder replaces its config and weight files (any layout) at once;
     other files there (a processor config, a README) are kept. A failure or a kill leaves the
-    old folder as it was; a full disk raises DiskFullError naming the file.
+    old folder as it was; a full disk raises DiskFullError naming the file. ``state_dict``
+    replaces the model's own tensors (as in transformers, e.g. the Trainer's);
+    ``push_to_hub=True`` then uploads the folder to ``repo_id`` (default: the folder's name)
+    with the keywords of :func:`videomae.push.push_folder`.
     """
+    unknown = sorted(set(kwargs) - set(_PUSH_KWARGS) - {"repo_id", "is_main_process"})
+    if unknown:
+        raise ConfigError(f"save_pretrained got unknown keyword(s) {unknown}")
     directory = Path(save_directory)
-    config = model.config.copy()
-    config.architectures = [type(model).__name__]
-    dtype = next(model.parameters()).dtype
-    config.dtype = str(dtype).replace("torch.", "")
-    if "dtype" not in config._extra_keys:
-        config._extra_keys.append("dtype")
-    state = {
-        k: v.detach().contiguous().cpu() for k, v in to_disk_layout(model.state_dict()).items()
-    }
+    if not kwargs.get("is_main_process", True):
+        return directory
+    source = model.state_dict() if state_dict is None else state_dict
+    state = {k: v.detach().contiguous().cpu() for k, v in to_disk_layout(source).items()}
     with atomic_folder(directory, replaces=_is_model_file) as tmp:
-        config.save_pretrained(tmp)
+        write_config(model, tmp)
         write_weights(
             tmp, state, safe_serialization=safe_serialization, max_shard_size=max_shard_size
         )
+    if push_to_hub:
+        push = {k: kwargs[k] for k in _PUSH_KWARGS if k in kwargs}
+        push_folder(directory, kwargs.get("repo_id") or directory.resolve().name, **push)
     return directory
 
 

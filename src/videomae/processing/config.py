@@ -7,6 +7,7 @@ Folders and hub ids are resolved by :func:`videomae.hub.resolve_file`.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -15,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from videomae._io import atomic_write_text
-from videomae.errors import CheckpointError
-from videomae.hub import resolve_file
+from videomae.errors import CheckpointError, ConfigError
+from videomae.hub import HUB_KWARGS, resolve_file
 from videomae.processing.ops import PIL_BILINEAR, as_channel_tuple, check_resample
+from videomae.push import push_to_hub
 from videomae.runtime import IMAGENET_STANDARD_MEAN, IMAGENET_STANDARD_STD
 
 logger = logging.getLogger(__name__)
@@ -238,21 +240,35 @@ class ProcessorBase:
         return cls(**merged)
 
     @classmethod
-    def from_pretrained(
-        cls,
-        pretrained: str | os.PathLike,
-        *,
-        revision: str | None = None,
-        cache_dir: str | os.PathLike | None = None,
-        **overrides: Any,
-    ) -> Any:
+    def from_pretrained(cls, pretrained: str | os.PathLike, **kwargs: Any) -> Any:
         """Load from a folder (or json file) holding ``preprocessor_config.json`` or a hub id.
 
-        Hub ids are fetched with :func:`videomae.hub.resolve_file`; without network that fails
-        with one clear error telling you to pass a local folder.
+        Loader options as in transformers: ``revision``, ``token``, ``cache_dir``,
+        ``local_files_only``, ``subfolder``; every other keyword must be a setting of the
+        processor (it overrides the file's), else it raises ConfigError. Hub ids are fetched
+        with :func:`videomae.hub.resolve_file`; without network that fails with one clear error
+        telling you to pass a local folder.
         """
-        hub_kwargs = {k: v for k, v in {"revision": revision, "cache_dir": cache_dir}.items() if v}
-        return cls.from_dict(read_config_file(pretrained, **hub_kwargs), **overrides)
+        hub_kwargs = {k: kwargs.pop(k) for k in HUB_KWARGS if kwargs.get(k) is not None}
+        for name in ("force_download", "proxies", "trust_remote_code", "use_fast"):
+            kwargs.pop(name, None)  # transformers' options that mean nothing here
+        settings = {
+            name
+            for klass in cls.__mro__
+            if "__init__" in vars(klass)
+            for name in inspect.signature(klass.__init__).parameters
+        } - {"self", "args", "kwargs"}
+        unknown = sorted(set(kwargs) - settings)
+        if unknown:
+            raise ConfigError(
+                f"{cls.__name__}.from_pretrained got unknown keyword(s) {unknown}; the settings "
+                f"are {sorted(settings)} and the loader options {list(HUB_KWARGS)}"
+            )
+        return cls.from_dict(read_config_file(pretrained, **hub_kwargs), **kwargs)
+
+    def push_to_hub(self, repo_id: str, **kwargs: Any) -> str:
+        """Save into a temporary folder and upload it (see :func:`videomae.push.push_folder`)."""
+        return push_to_hub(self, repo_id, **kwargs)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__} {self.to_json_string()}"

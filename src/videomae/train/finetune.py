@@ -156,6 +156,7 @@ def build_model(cfg: FinetuneConfig, class_names: Sequence[str]) -> torch.nn.Mod
             **labels,
             **shape,
             drop_path_rate=cfg.drop_path,
+            dtype=torch.float32,  # master weights; a bf16 checkpoint would load as bf16
             ignore_mismatched_sizes=True,
             output_loading_info=True,
             **model_overrides(cfg),

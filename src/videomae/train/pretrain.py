@@ -106,6 +106,7 @@ def build_model(cfg: PretrainConfig) -> torch.nn.Module:
             cfg.init,
             norm_pix_loss=cfg.norm_pix_loss,
             drop_path_rate=cfg.drop_path,
+            dtype=torch.float32,  # master weights; a bf16 checkpoint would load as bf16
             **model_overrides(cfg),
         )
     fields = {**shape, "norm_pix_loss": cfg.norm_pix_loss, "drop_path_rate": cfg.drop_path}
