@@ -220,6 +220,12 @@ def test_finetuned_mean_pooling_matches_reference(tmp_path):
     assert cfg["layer_norm_eps"] == cfg["fc_norm_eps"] == 1e-6
     assert cfg["use_mean_pooling"] is True and cfg["qv_bias"] is True
     assert cfg["id2label"]["1"] == "air drumming" and cfg["label2id"]["e"] == 4
+    # a complete folder: the original recipe's preprocessing (ImageNet statistics) and a card
+    pre = json.loads((out / "preprocessor_config.json").read_text())
+    assert pre["image_mean"] == [0.485, 0.456, 0.406] and pre["num_frames"] == cfg["num_frames"]
+    assert pre["crop_size"]["height"] == cfg["image_size"] and "frame_sampling_rate" not in pre
+    card = (out / "README.md").read_text()
+    assert "pipeline_tag: video-classification" in card and "converted from: ft.pth" in card
     keys = _disk_keys(out)
     assert (
         "videomae.encoder.layer.0.attention.attention.q_bias" in keys
@@ -301,6 +307,7 @@ def test_tubelet1_two_channels_without_qv_bias_matches_reference(tmp_path):
     out = convert_checkpoint(src, tmp_path / "hf", **TINY)
     cfg = _config(out)
     assert (cfg["tubelet_size"], cfg["num_channels"], cfg["qv_bias"]) == (1, 2, False)
+    assert not (out / "preprocessor_config.json").exists()  # 2-channel statistics are unknown
 
     model = load_converted(out, "VideoMAEForVideoClassification")
     assert _layer_norm_eps(model) == {1e-6}

@@ -21,9 +21,21 @@ from videomae.runtime import IMAGENET_STANDARD_MEAN, IMAGENET_STANDARD_STD
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PROCESSOR_CONFIG_NAME", "ProcessorBase", "ProcessorConfigNotFoundError"]
+__all__ = [
+    "CLIP_KEYS",
+    "PROCESSOR_CONFIG_NAME",
+    "VIDEO_PROCESSOR_CONFIG_NAME",
+    "ProcessorBase",
+    "ProcessorConfigNotFoundError",
+]
 
 PROCESSOR_CONFIG_NAME = "preprocessor_config.json"
+#: the file transformers' video processors (``AutoVideoProcessor``) write and read first
+VIDEO_PROCESSOR_CONFIG_NAME = "video_preprocessor_config.json"
+
+# keys that say which frames the model was trained on (extra keys transformers' image processors
+# keep as attributes; ``num_frames`` is also a field of its video processors). None = not known.
+CLIP_KEYS = ("num_frames", "frame_sampling_rate", "frame_sampling_strategy")
 
 # keys of preprocessor_config.json that carry settings
 CONFIG_KEYS = (
@@ -48,6 +60,10 @@ METADATA_KEYS = frozenset(
         "_processor_class",
         "do_convert_rgb",
         "do_sample_frames",
+        "fps",
+        "do_pad",
+        "video_metadata",
+        "return_metadata",
         "default_to_square",
         "model_input_names",
         "data_format",
@@ -88,36 +104,43 @@ def size_dict(size: Any, *, default_to_square: bool, name: str) -> dict[str, int
 # --------------------------------------------------------------------------------------------
 
 
-def _config_path(pretrained: str | os.PathLike, **hub_kwargs: Any) -> Path:
-    """The preprocessor_config.json of a json file, a folder or a hub id."""
+def _config_path(pretrained: str | os.PathLike, names: Sequence[str], **hub_kwargs: Any) -> Path:
+    """The first of ``names`` (e.g. preprocessor_config.json) in a folder or hub id, or a json file."""
     path = Path(pretrained)
     if path.is_file():
         return path
     text = str(pretrained)
     looks_local = os.path.isabs(text) or text.startswith(".") or text.count("/") > 1
     if looks_local and not path.is_dir():
+        raise ProcessorConfigNotFoundError(f"{text} does not exist; pass a folder with {names[0]}")
+    if path.is_dir():
+        for name in names:
+            if (path / name).is_file():
+                return path / name
         raise ProcessorConfigNotFoundError(
-            f"{text} does not exist; pass a folder with {PROCESSOR_CONFIG_NAME}"
+            f"{pretrained} has no {' or '.join(names)}; save one with "
+            "processor.save_pretrained(folder) or pass the folder that holds it"
         )
     try:
-        found = resolve_file(pretrained, PROCESSOR_CONFIG_NAME, **hub_kwargs)
-    except CheckpointError as err:
-        if path.is_dir():
-            raise ProcessorConfigNotFoundError(
-                f"{pretrained} has no {PROCESSOR_CONFIG_NAME}; save one with "
-                "processor.save_pretrained(folder) or pass the folder that holds it"
-            ) from None
-        # network, auth, missing repo: one clear message
+        for name in names[:-1]:
+            found = resolve_file(pretrained, name, required=False, **hub_kwargs)
+            if found is not None:
+                return found
+        return resolve_file(pretrained, names[-1], **hub_kwargs)  # type: ignore[return-value]
+    except CheckpointError as err:  # network, auth, missing repo: one clear message
         raise CheckpointError(
-            f"could not fetch {PROCESSOR_CONFIG_NAME} for {text} ({err}); pass a local folder "
-            f"that holds {PROCESSOR_CONFIG_NAME}"
+            f"could not fetch {names[-1]} for {text} ({err}); pass a local folder "
+            f"that holds {names[0]}"
         ) from err
-    return found  # type: ignore[return-value]  # required=True: never None
 
 
-def read_config_file(pretrained: str | os.PathLike, **hub_kwargs: Any) -> dict[str, Any]:
-    """Load preprocessor_config.json from a folder, a json file, or a hub id."""
-    path = _config_path(pretrained, **hub_kwargs)
+def read_config_file(
+    pretrained: str | os.PathLike,
+    names: Sequence[str] = (PROCESSOR_CONFIG_NAME, VIDEO_PROCESSOR_CONFIG_NAME),
+    **hub_kwargs: Any,
+) -> dict[str, Any]:
+    """Load the first of ``names`` from a folder or a hub id, or a json file."""
+    path = _config_path(pretrained, names, **hub_kwargs)
     try:
         with open(path, encoding="utf-8") as f:
             config = json.load(f)
@@ -138,6 +161,8 @@ class ProcessorBase:
 
     #: value written as ``image_processor_type`` so transformers' loaders pick the right class
     _config_type_name = "VideoMAEImageProcessor"
+    #: the config files this class reads, in order of preference (transformers' order)
+    _config_names: tuple[str, ...] = (PROCESSOR_CONFIG_NAME, VIDEO_PROCESSOR_CONFIG_NAME)
 
     def __init__(
         self,
@@ -151,6 +176,9 @@ class ProcessorBase:
         do_normalize: bool = True,
         image_mean: float | Sequence[float] | None = None,
         image_std: float | Sequence[float] | None = None,
+        num_frames: int | None = None,
+        frame_sampling_rate: int | None = None,
+        frame_sampling_strategy: str | None = None,
         **kwargs: Any,
     ) -> None:
         unknown = set(kwargs) - METADATA_KEYS
@@ -180,6 +208,9 @@ class ProcessorBase:
         self.image_std = list(
             as_channel_tuple(IMAGENET_STANDARD_STD if image_std is None else image_std, "image_std")
         )
+        self.num_frames = None if num_frames is None else int(num_frames)
+        self.frame_sampling_rate = None if frame_sampling_rate is None else int(frame_sampling_rate)
+        self.frame_sampling_strategy = frame_sampling_strategy
 
     # ---- settings for one call ------------------------------------------------------------
 
@@ -208,6 +239,7 @@ class ProcessorBase:
         d["crop_size"] = dict(self.crop_size)
         d["image_mean"] = list(self.image_mean)
         d["image_std"] = list(self.image_std)
+        d.update({k: getattr(self, k) for k in CLIP_KEYS if getattr(self, k) is not None})
         d["image_processor_type"] = self._config_type_name
         return d
 
@@ -243,13 +275,16 @@ class ProcessorBase:
         cache_dir: str | os.PathLike | None = None,
         **overrides: Any,
     ) -> Any:
-        """Load from a folder (or json file) holding ``preprocessor_config.json`` or a hub id.
+        """Load from a folder (or json file) holding ``preprocessor_config.json`` (or
+        transformers' ``video_preprocessor_config.json``, see ``_config_names``) or a hub id.
 
         Hub ids are fetched with :func:`videomae.hub.resolve_file`; without network that fails
         with one clear error telling you to pass a local folder.
         """
         hub_kwargs = {k: v for k, v in {"revision": revision, "cache_dir": cache_dir}.items() if v}
-        return cls.from_dict(read_config_file(pretrained, **hub_kwargs), **overrides)
+        return cls.from_dict(
+            read_config_file(pretrained, cls._config_names, **hub_kwargs), **overrides
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__} {self.to_json_string()}"

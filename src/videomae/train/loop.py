@@ -44,7 +44,7 @@ from videomae.train.state import (
 
 StepFn = Callable[[torch.nn.Module, Any], "torch.Tensor | tuple[torch.Tensor, Mapping[str, Any]]"]
 EvalFn = Callable[[torch.nn.Module, int], Mapping[str, float]]
-ExportFn = Callable[[torch.nn.Module, Path], Any]
+ExportFn = Callable[[torch.nn.Module, Path, Mapping[str, Any]], Any]
 
 
 @dataclass
@@ -101,7 +101,7 @@ def train(
     Works in one process or under ``torchrun`` (call :func:`distributed.init_distributed` first,
     or let this do it). ``eval_fn(model, epoch) -> metrics`` runs on every rank at the end of
     every ``cfg.eval_every``-th epoch and of the last one; with ``best_metric`` set, the best
-    value (higher is better) is tracked and ``export_fn(model, out_dir / "best")`` is called on
+    value (higher is better) is tracked and ``export_fn(model, out_dir / "best", best_row)`` is called on
     rank 0 when it improves. ``cfg`` is stored in every checkpoint. Returns a :class:`TrainResult`.
     """
     run = _set_up(model, dataset, cfg, optimizer, best_metric)
@@ -303,7 +303,7 @@ def _evaluate(
         return
     state.best = {"metric": best_metric, "value": value, **eval_row}
     if export_fn is not None and run.info.is_main:
-        export_fn(run.parts.model, run.out_dir / "best")
+        export_fn(run.parts.model, run.out_dir / "best", state.best)
         atomic_write_text(
             run.out_dir / "best" / "best.txt",
             "".join(f"{k}: {v}\n" for k, v in state.best.items()),

@@ -27,7 +27,7 @@ from videomae.train import distributed as D
 from videomae.train.args import build_parser as config_parser
 from videomae.train.config import TrainConfig, helped
 from videomae.train.loop import train
-from videomae.train.recipe import export_run, run_cli
+from videomae.train.recipe import export_run, inherit_geometry, run_cli
 
 
 @dataclass
@@ -97,6 +97,7 @@ def build_model(cfg: PretrainConfig) -> torch.nn.Module:
     if cfg.init:
         return VideoMAEForPreTraining.from_pretrained(
             cfg.init,
+            **shape,
             norm_pix_loss=cfg.norm_pix_loss,
             drop_path_rate=cfg.drop_path,
             **cfg.model_overrides,
@@ -115,12 +116,14 @@ def pretrain_step(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tor
 
 
 def pretrain(cfg: PretrainConfig) -> Path:
-    """Run (or resume) pre-training; returns the exported ``out_dir/final`` folder."""
+    """Run (or resume) pre-training; returns the exported ``out_dir/final`` folder (unset
+    geometry from ``--init``, see :func:`~videomae.train.recipe.inherit_geometry`)."""
+    cfg = inherit_geometry(cfg)
     D.init_distributed(device=cfg.device)
     dataset = build_dataset(cfg)
     model = build_model(cfg)
     result = train(model, dataset, pretrain_step, cfg)
-    return export_run(model, result, cfg.out_dir, {})
+    return export_run(model, result, cfg, {})
 
 
 def build_parser() -> argparse.ArgumentParser:
