@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from videomae import VideoClassifier, VideoMAEConfig, VideoMAEForPreTraining
+from videomae import VideoClassifier, VideoEmbedder, VideoMAEConfig, VideoMAEForPreTraining
 from videomae.cli.main import main as cli_main
+from videomae.evaluate.checkpoint import evaluate_checkpoint
 from videomae.folder import read_processor, trained_geometry, write_model_folder
 from videomae.processing.video_processor import VideoMAEVideoProcessor
 from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
@@ -216,3 +217,11 @@ def test_pipeline_equals_classify_on_a_clip_length_video(run: dict, tmp_path: Pa
     ours = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["top_k"]
     assert [d["label"] for d in got] == [d["label"] for d in ours]
     assert [d["score"] for d in got] == pytest.approx([d["score"] for d in ours], abs=2e-3)
+
+
+def test_embed_and_evaluate_default_to_the_folders_clip(run: dict) -> None:
+    emb = VideoEmbedder.from_pretrained(run["final"])
+    assert (emb.preprocessing.sampling_rate, emb.preprocessing.num_frames) == (2, 4)
+    assert emb.preprocessing.mean == pytest.approx(IMAGENET_DEFAULT_MEAN)
+    summary = evaluate_checkpoint(run["final"], run["root"] / "data", progress=False)
+    assert (summary["sampling_rate"], summary["num_frames"], summary["strategy"]) == (2, 4, "dense")
