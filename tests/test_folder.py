@@ -205,7 +205,9 @@ def test_transformers_pipeline_runs_and_agrees_on_the_same_frames(run: dict, tmp
     assert ours[0][0] == "red"  # the run learned something: the comparison is not of noise
 
 
-def test_pipeline_equals_classify_on_a_clip_length_video(run: dict, tmp_path: Path, capsys):
+def test_pipeline_equals_classify_on_a_clip_length_video(
+    run: dict, tmp_path: Path, capsys, caplog
+) -> None:
     """The documented equal case: a video of exactly num_frames frames and sampling rate 1."""
     transformers = pytest.importorskip("transformers")
     video = tmp_path / "green.mp4"
@@ -214,7 +216,9 @@ def test_pipeline_equals_classify_on_a_clip_length_video(run: dict, tmp_path: Pa
     got = pipe(str(video), frame_sampling_rate=1, top_k=3)
     argv = ["classify", str(video), "--model", str(run["final"]), "--sampling-rate", "1"]
     assert cli_main([*argv, "--top-k", "3", "--json", "-q"]) == 0
-    ours = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["top_k"]
+    printed = capsys.readouterr()
+    assert "sampling_rate=1 differs from the 2 the model was trained with" in caplog.text
+    ours = json.loads(printed.out.strip().splitlines()[-1])["top_k"]
     assert [d["label"] for d in got] == [d["label"] for d in ours]
     assert [d["score"] for d in got] == pytest.approx([d["score"] for d in ours], abs=1e-4)
 

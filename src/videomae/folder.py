@@ -47,6 +47,8 @@ __all__ = [
 TRAINING_ARGS_NAME = "training_args.json"
 #: config fields that fix a model's input and token grid (a run from ``--init`` inherits them)
 GEOMETRY_FIELDS = ("num_frames", "image_size", "patch_size", "tubelet_size")
+# folders a run writes under its out_dir: the card names the model after the run
+_RUN_FOLDERS = ("final", "final-ema", "best")
 
 
 def trained_processor(
@@ -102,7 +104,9 @@ def write_model_folder(
         atomic_write_text(out / PROCESSOR_CONFIG_NAME, proc.to_json_string())
         if not facts.preprocessing:
             facts = dataclasses.replace(facts, preprocessing=proc.to_dict())
-    card = model_card(model.config, type(model).__name__, facts, name=out.resolve().name)
+    where = out.resolve()
+    name = f"{where.parent.name}-{where.name}" if where.name in _RUN_FOLDERS else where.name
+    card = model_card(model.config, type(model).__name__, facts, name=name)
     atomic_write_text(out / README_NAME, card)
     if settings is not None:
         text = json.dumps(dict(settings), indent=2, sort_keys=True, default=str) + "\n"

@@ -75,7 +75,11 @@ def _model_index(name: str, arch: str, facts: CardFacts) -> list[str]:
     ]
     for key, value in known:
         kind, readable = _METRICS[key]
-        lines += [f"    - type: {_q(kind)}", f"      name: {_q(readable)}", f"      value: {value}"]
+        lines += [
+            f"    - type: {_q(kind)}",
+            f"      name: {_q(readable)}",
+            f"      value: {round(value, 4)}",
+        ]
     return lines
 
 
