@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 import torch
 
+import videomae
 from videomae import VideoClassifier, VideoEmbedder, VideoMAEConfig, VideoMAEForPreTraining
 from videomae.cli.main import main as cli_main
 from videomae.evaluate.checkpoint import evaluate_checkpoint
-from videomae.folder import read_processor, trained_geometry, write_model_folder
+from videomae.folder import read_processor, trained_geometry
 from videomae.processing.video_processor import VideoMAEVideoProcessor
 from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from videomae.train.finetune import FinetuneConfig
@@ -122,7 +123,7 @@ def test_pretrain_writes_a_complete_folder(tmp_path: Path, run: dict) -> None:
 def test_write_model_folder_of_a_model_and_its_processor(tmp_path: Path, run: dict) -> None:
     clf = VideoClassifier.from_pretrained(run["final"]).model
     proc = VideoMAEVideoProcessor(size={"shortest_edge": 20}, crop_size=16, num_frames=4)
-    out = write_model_folder(clf, tmp_path / "m", processor=proc)
+    out = videomae.write_model_folder(clf, tmp_path / "m", processor=proc)  # the public name
     assert read_processor(out).size == {"shortest_edge": 20}
     assert "resize short side to: 20" in (out / "README.md").read_text()
     assert not (out / "training_args.json").exists()  # no run: no settings invented

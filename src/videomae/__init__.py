@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "running_cell_mask": "videomae.masking",
     "VideoClassifier": "videomae.inference.classifier",
     "VideoEmbedder": "videomae.inference.embedder",
+    "write_model_folder": "videomae.folder",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
