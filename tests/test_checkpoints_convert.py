@@ -224,6 +224,12 @@ def test_finetuned_mean_pooling_matches_reference(tmp_path):
     assert cfg["layer_norm_eps"] == cfg["fc_norm_eps"] == 1e-6
     assert cfg["use_mean_pooling"] is True and cfg["qv_bias"] is True
     assert cfg["id2label"]["1"] == "air drumming" and cfg["label2id"]["e"] == 4
+    # a complete folder: the original recipe's preprocessing (ImageNet statistics) and a card
+    pre = json.loads((out / "preprocessor_config.json").read_text())
+    assert pre["image_mean"] == [0.485, 0.456, 0.406] and pre["num_frames"] == cfg["num_frames"]
+    assert pre["crop_size"]["height"] == cfg["image_size"] and "frame_sampling_rate" not in pre
+    card = (out / "README.md").read_text()
+    assert "pipeline_tag: video-classification" in card and "converted from: ft.pth" in card
     keys = _disk_keys(out)
     assert (
         "videomae.encoder.layer.0.attention.attention.q_bias" in keys
@@ -305,6 +311,7 @@ def test_tubelet1_two_channels_without_qv_bias_matches_reference(tmp_path):
     out = convert_checkpoint(src, tmp_path / "hf", **TINY)
     cfg = _config(out)
     assert (cfg["tubelet_size"], cfg["num_channels"], cfg["qv_bias"]) == (1, 2, False)
+    assert not (out / "preprocessor_config.json").exists()  # 2-channel statistics are unknown
 
     model = load_converted(out, "VideoMAEForVideoClassification")
     assert _layer_norm_eps(model) == {1e-6}
@@ -354,10 +361,11 @@ def test_label_file_must_match_head(tmp_path):
 
 def test_convert_into_an_existing_folder_replaces_the_model_and_keeps_other_files(tmp_path):
     """Converting into a folder that holds a (sharded) model swaps the new model in as a whole:
-    the old index and shards are gone, a file of the user's stays."""
+    the old index and shards are gone, a file of the user's stays (README.md is the model card
+    a converted folder carries)."""
     out = tmp_path / "hf"
     VideoMAEModel(VideoMAEConfig(**tiny_kwargs())).save_pretrained(out, max_shard_size=20_000)
-    (out / "README.md").write_text("mine\n")
+    (out / "notes.txt").write_text("mine\n")
     src = tmp_path / "half.pth"
     torch.save({"model": {k: v.half() for k, v in make_original("mean", depth=1).items()}}, src)
     assert (out / "model.safetensors.index.json").is_file()
@@ -367,9 +375,11 @@ def test_convert_into_an_existing_folder_replaces_the_model_and_keeps_other_file
         "README.md",
         "config.json",
         "model.safetensors",
+        "notes.txt",
+        "preprocessor_config.json",
     ]
     assert _config(out)["architectures"] == ["VideoMAEForVideoClassification"]
-    assert (out / "README.md").read_text() == "mine\n"
+    assert (out / "notes.txt").read_text() == "mine\n"
 
 
 def test_convert_on_a_full_disk_is_one_error_line_and_keeps_the_old_folder(

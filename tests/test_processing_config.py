@@ -83,3 +83,38 @@ def test_from_pretrained_errors(tmp_path, monkeypatch):
         VideoMAEImageProcessor.from_pretrained(tmp_path)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         VideoMAEImageProcessor.from_pretrained(tmp_path / "missing" / "dir")
+
+
+def test_clip_keys_round_trip_and_transformers_keeps_them(tmp_path):
+    from transformers import VideoMAEImageProcessor as HFImageProcessor
+
+    proc = VideoMAEImageProcessor(
+        num_frames=8, frame_sampling_rate=2, frame_sampling_strategy="dense"
+    )
+    proc.save_pretrained(tmp_path)
+    again = VideoMAEImageProcessor.from_pretrained(tmp_path)
+    assert (again.num_frames, again.frame_sampling_rate, again.frame_sampling_strategy) == (
+        8,
+        2,
+        "dense",
+    )
+    hf = HFImageProcessor.from_pretrained(tmp_path)  # extra keys tolerated, kept as attributes
+    assert (hf.num_frames, hf.frame_sampling_rate) == (8, 2)
+    assert "num_frames" not in VideoMAEImageProcessor().to_dict()  # unknown: not written
+
+
+def test_video_processor_config_file_order(tmp_path):
+    """transformers' AutoVideoProcessor order: video_preprocessor_config.json first; the image
+    processor reads preprocessor_config.json first; either falls back to the other file."""
+    (tmp_path / "video_preprocessor_config.json").write_text(
+        json.dumps({"size": {"shortest_edge": 40}})
+    )
+    assert VideoMAEVideoProcessor.from_pretrained(tmp_path).size == {"shortest_edge": 40}
+    assert VideoMAEImageProcessor.from_pretrained(tmp_path).size == {"shortest_edge": 40}
+    (tmp_path / "preprocessor_config.json").write_text(json.dumps({"size": {"shortest_edge": 50}}))
+    assert VideoMAEVideoProcessor.from_pretrained(tmp_path).size == {"shortest_edge": 40}
+    assert VideoMAEImageProcessor.from_pretrained(tmp_path).size == {"shortest_edge": 50}
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match="no video_preprocessor_config.json or preproc"):
+        VideoMAEVideoProcessor.from_pretrained(empty)

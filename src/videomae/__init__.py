@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "ModelFolderCallback": "videomae.modeling.trainer_callback",
     "VideoClassifier": "videomae.inference.classifier",
     "VideoEmbedder": "videomae.inference.embedder",
+    "write_model_folder": "videomae.folder",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -21,7 +21,9 @@ from videomae.checkpoints.structure import dims
 from videomae.config import VideoMAEConfig
 from videomae.data.labels import read_label_names
 from videomae.errors import CheckpointConversionError
+from videomae.folder import write_model_folder
 from videomae.modeling import models
+from videomae.modeling.model_card import CardFacts
 
 __all__ = ["convert_checkpoint", "load_original_model"]
 
@@ -84,7 +86,10 @@ def convert_checkpoint(
     dtype: torch.dtype | None = None,
     **config_overrides: Any,
 ) -> Path:
-    """Convert an original `.pth` into a `save_pretrained` folder (config.json + model.safetensors).
+    """Convert an original `.pth` into a complete model folder (:mod:`videomae.folder`):
+    config.json + model.safetensors, preprocessor_config.json (the original recipe's resize to
+    ``image_size``, centre crop, ImageNet mean/std, ``num_frames``; the sampling rate is not in
+    the file and is left out), README.md.
 
     ``label_file``: class names, one per line, written to ``id2label`` (default ``LABEL_i``).
     ``config_overrides``: e.g. ``num_frames=8``, ``image_size=320``, ``num_attention_heads=...``.
@@ -92,5 +97,6 @@ def convert_checkpoint(
     """
     model = load_original_model(src_path, label_file=label_file, dtype=dtype, **config_overrides)
     out = Path(out_dir)
-    model.save_pretrained(out)  # an existing folder is replaced as a whole (old or new)
+    facts = CardFacts(training={"converted from": Path(src_path).name})
+    write_model_folder(model, out, facts=facts)  # an existing folder is replaced as a whole
     return out

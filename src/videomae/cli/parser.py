@@ -61,13 +61,14 @@ def _add_views(p: argparse.ArgumentParser) -> None:
         "--sampling-rate",
         type=_positive,
         default=None,
-        help="stride between sampled frames for dense sampling (default: 4)",
+        help="stride between sampled frames for dense sampling (default: the folder's, else 4)",
     )
     p.add_argument(
         "--strategy",
         choices=("dense", "uniform"),
         default=None,
-        help="dense (Kinetics) or uniform segments (Something-Something) (default: dense)",
+        help="dense (Kinetics) or uniform segments (Something-Something) (default: the folder's, "
+        "else dense)",
     )
     p.add_argument(
         "--batch-size",

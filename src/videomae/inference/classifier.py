@@ -78,8 +78,9 @@ class VideoClassifier(VideoPipeline):
 
         ``clips`` x ``crops`` views per video (crops 1 = centre, 3 = spanning the longer side);
         ``num_frames`` defaults to the checkpoint's (another value resizes its position table);
-        ``sampling_rate`` (dense sampling stride, default 4) and ``strategy`` ("dense" as for
-        Kinetics, "uniform" as for Something-Something) choose the frames. ``batch_size`` counts
+        ``sampling_rate`` (dense sampling stride) and ``strategy`` ("dense" as for Kinetics,
+        "uniform" as for Something-Something) choose the frames; both default to the folder's
+        ``preprocessor_config.json`` (else 4, "dense"), and a value that differs from it warns. ``batch_size`` counts
         views; ``num_workers`` decoding threads, 0 = inline (defaults: 1 view per forward and
         inline decoding on CPU, 8 views and 2 threads elsewhere;
         :func:`~videomae.inference.runner.default_batch_size`,

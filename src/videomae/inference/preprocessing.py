@@ -1,43 +1,41 @@
-"""A checkpoint's preprocessing: from its ``preprocessor_config.json``, else its ``config.json``.
+"""A checkpoint's preprocessing: from its processor file, else its ``config.json``.
 
-With a processor file: its short side, crop size and mean/std (read with
-:mod:`videomae.processing`). Without one: the model's ``image_size`` for both sizes and the
-ImageNet mean/std of the original releases.
+With a processor file (``preprocessor_config.json``, else transformers'
+``video_preprocessor_config.json``): its short side, crop size, mean/std and, when recorded,
+the frame count, sampling rate and strategy the model was trained with. Without one: the model's
+``image_size`` for both sizes and the ImageNet mean/std of the original releases. An explicit
+argument wins over the folder's value, with a warning when it changes what the model saw.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from pathlib import Path
 from typing import Any
 
-from videomae.errors import CheckpointError
-from videomae.hub import resolve_file
+from videomae.folder import read_processor
 from videomae.inference.views import Preprocessing, square_size
-from videomae.processing.config import PROCESSOR_CONFIG_NAME
 from videomae.processing.image_processor import VideoMAEImageProcessor
 from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
-__all__ = ["checkpoint_preprocessing", "read_preprocessor"]
+__all__ = ["checkpoint_preprocessing"]
+
+logger = logging.getLogger("videomae")
 
 
-def read_preprocessor(id_or_dir: str | os.PathLike) -> VideoMAEImageProcessor | None:
-    """The checkpoint's ``preprocessor_config.json`` as a processor, or None when it has none."""
-    path = Path(id_or_dir)
-    if path.is_dir():
-        found: Path | None = path / PROCESSOR_CONFIG_NAME
-        if not found.is_file():
-            return None
-    elif path.is_file():
-        return None  # an original .pth file carries no preprocessing settings
-    else:
-        try:
-            found = resolve_file(id_or_dir, PROCESSOR_CONFIG_NAME, required=False)
-        except CheckpointError:
-            return None  # the model came from the cache; its processor file did not
-        if found is None:
-            return None
-    return VideoMAEImageProcessor.from_pretrained(found)
+def _choose(name: str, given: Any, trained: Any, fallback: Any) -> Any:
+    """``given`` when set (warning when it differs from ``trained``), else ``trained``/``fallback``."""
+    if given is None:
+        return trained if trained is not None else fallback
+    if trained is not None and given != trained:
+        logger.warning(
+            "%s=%s differs from the %s the model was trained with (its preprocessor_config.json); "
+            "predictions may be worse",
+            name,
+            given,
+            trained,
+        )
+    return given
 
 
 def _from_processor(
@@ -73,12 +71,13 @@ def checkpoint_preprocessing(
     sampling_rate: int | None,
     strategy: str | None,
 ) -> Preprocessing:
-    """Sizes and statistics from preprocessor_config.json, else from the model config.
+    """Sizes and statistics from the processor file, else from the model config.
 
-    ``sampling_rate`` / ``strategy`` default to the config's (else 4, "dense").
+    ``sampling_rate`` / ``strategy`` default to the processor file's, else the config's, else
+    4 and "dense". ``config.num_frames`` is compared with the recorded frame count.
     """
     image_size = square_size(config.image_size, "config.image_size", "inference uses square crops")
-    proc = read_preprocessor(id_or_dir)
+    proc: VideoMAEImageProcessor | None = read_processor(id_or_dir)
     if proc is None:
         short, crop = image_size, image_size
         mean, std = IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
@@ -86,14 +85,32 @@ def checkpoint_preprocessing(
     else:
         short, crop, mean, std = _from_processor(proc, image_size)
         source = "preprocessor_config.json"
+    trained_rate = proc.frame_sampling_rate if proc is not None else None
+    trained_strategy = proc.frame_sampling_strategy if proc is not None else None
+    if proc is not None and proc.num_frames is not None:
+        _choose("num_frames", int(config.num_frames), proc.num_frames, None)
     return Preprocessing(
         num_frames=int(config.num_frames),
         crop_size=crop,
         short_side=short,
         mean=tuple(float(v) for v in mean),
         std=tuple(float(v) for v in std),
-        sampling_rate=int(sampling_rate or getattr(config, "sampling_rate", None) or 4),
-        strategy=str(strategy or getattr(config, "sampling_strategy", None) or "dense"),
+        sampling_rate=int(
+            _choose(
+                "sampling_rate",
+                sampling_rate,
+                trained_rate,
+                getattr(config, "sampling_rate", None) or 4,
+            )
+        ),
+        strategy=str(
+            _choose(
+                "strategy",
+                strategy,
+                trained_strategy,
+                getattr(config, "sampling_strategy", None) or "dense",
+            )
+        ),
         clips=int(clips),
         crops=int(crops),
         source=source,

@@ -355,12 +355,13 @@ def save_pretrained(
     directory = Path(save_directory)
     if not kwargs.get("is_main_process", True):
         return directory
-    source = model.state_dict() if state_dict is None else state_dict
-    state = {k: v.detach().contiguous().cpu() for k, v in to_disk_layout(source).items()}
-    with atomic_folder(directory, replaces=_is_model_file) as tmp:
-        write_config(model, tmp)
-        write_weights(
-            tmp, state, safe_serialization=safe_serialization, max_shard_size=max_shard_size
+    with atomic_folder(directory, replaces=is_model_file) as tmp:
+        write_model_files(
+            model,
+            tmp,
+            state_dict=state_dict,
+            safe_serialization=safe_serialization,
+            max_shard_size=max_shard_size,
         )
     if push_to_hub:
         push = {k: kwargs[k] for k in _PUSH_KWARGS if k in kwargs}
@@ -368,5 +369,23 @@ def save_pretrained(
     return directory
 
 
-def _is_model_file(name: str) -> bool:
+def write_model_files(
+    model: torch.nn.Module,
+    directory: Path,
+    *,
+    state_dict: dict[str, torch.Tensor] | None = None,
+    safe_serialization: bool = True,
+    max_shard_size: int | str | None = None,
+) -> None:
+    """``config.json`` and the weights into ``directory`` (a folder being built, not yet live)."""
+    source = model.state_dict() if state_dict is None else state_dict
+    state = {k: v.detach().contiguous().cpu() for k, v in to_disk_layout(source).items()}
+    write_config(model, directory)
+    write_weights(
+        directory, state, safe_serialization=safe_serialization, max_shard_size=max_shard_size
+    )
+
+
+def is_model_file(name: str) -> bool:
+    """A file a model save owns: ``config.json`` and weight files of any layout."""
     return name == CONFIG_NAME or is_weight_file(name)

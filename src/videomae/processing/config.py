@@ -24,9 +24,21 @@ from videomae.runtime import IMAGENET_STANDARD_MEAN, IMAGENET_STANDARD_STD
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PROCESSOR_CONFIG_NAME", "ProcessorBase", "ProcessorConfigNotFoundError"]
+__all__ = [
+    "CLIP_KEYS",
+    "PROCESSOR_CONFIG_NAME",
+    "VIDEO_PROCESSOR_CONFIG_NAME",
+    "ProcessorBase",
+    "ProcessorConfigNotFoundError",
+]
 
 PROCESSOR_CONFIG_NAME = "preprocessor_config.json"
+#: the file transformers' video processors (``AutoVideoProcessor``) write and read first
+VIDEO_PROCESSOR_CONFIG_NAME = "video_preprocessor_config.json"
+
+# keys that say which frames the model was trained on (extra keys transformers' image processors
+# keep as attributes; ``num_frames`` is also a field of its video processors). None = not known.
+CLIP_KEYS = ("num_frames", "frame_sampling_rate", "frame_sampling_strategy")
 
 # keys of preprocessor_config.json that carry settings
 CONFIG_KEYS = (
@@ -51,6 +63,10 @@ METADATA_KEYS = frozenset(
         "_processor_class",
         "do_convert_rgb",
         "do_sample_frames",
+        "fps",
+        "do_pad",
+        "video_metadata",
+        "return_metadata",
         "default_to_square",
         "model_input_names",
         "data_format",
@@ -91,36 +107,45 @@ def size_dict(size: Any, *, default_to_square: bool, name: str) -> dict[str, int
 # --------------------------------------------------------------------------------------------
 
 
-def _config_path(pretrained: str | os.PathLike, **hub_kwargs: Any) -> Path:
-    """The preprocessor_config.json of a json file, a folder or a hub id."""
+def _config_path(pretrained: str | os.PathLike, names: Sequence[str], **hub_kwargs: Any) -> Path:
+    """The first of ``names`` (e.g. preprocessor_config.json) in a folder or hub id, or a json file."""
     path = Path(pretrained)
     if path.is_file():
         return path
-    text = str(pretrained)
+    if path.is_dir() and hub_kwargs.get("subfolder"):
+        path = path / hub_kwargs["subfolder"]
+    text = str(path) if path.is_dir() else str(pretrained)
     looks_local = os.path.isabs(text) or text.startswith(".") or text.count("/") > 1
     if looks_local and not path.is_dir():
+        raise ProcessorConfigNotFoundError(f"{text} does not exist; pass a folder with {names[0]}")
+    if path.is_dir():
+        for name in names:
+            if (path / name).is_file():
+                return path / name
         raise ProcessorConfigNotFoundError(
-            f"{text} does not exist; pass a folder with {PROCESSOR_CONFIG_NAME}"
+            f"{pretrained} has no {' or '.join(names)}; save one with "
+            "processor.save_pretrained(folder) or pass the folder that holds it"
         )
     try:
-        found = resolve_file(pretrained, PROCESSOR_CONFIG_NAME, **hub_kwargs)
-    except CheckpointError as err:
-        if path.is_dir():
-            raise ProcessorConfigNotFoundError(
-                f"{pretrained} has no {PROCESSOR_CONFIG_NAME}; save one with "
-                "processor.save_pretrained(folder) or pass the folder that holds it"
-            ) from None
-        # network, auth, missing repo: one clear message
+        for name in names[:-1]:
+            found = resolve_file(pretrained, name, required=False, **hub_kwargs)
+            if found is not None:
+                return found
+        return resolve_file(pretrained, names[-1], **hub_kwargs)  # type: ignore[return-value]
+    except CheckpointError as err:  # network, auth, missing repo: one clear message
         raise CheckpointError(
-            f"could not fetch {PROCESSOR_CONFIG_NAME} for {text} ({err}); pass a local folder "
-            f"that holds {PROCESSOR_CONFIG_NAME}"
+            f"could not fetch {names[-1]} for {text} ({err}); pass a local folder "
+            f"that holds {names[0]}"
         ) from err
-    return found  # type: ignore[return-value]  # required=True: never None
 
 
-def read_config_file(pretrained: str | os.PathLike, **hub_kwargs: Any) -> dict[str, Any]:
-    """Load preprocessor_config.json from a folder, a json file, or a hub id."""
-    path = _config_path(pretrained, **hub_kwargs)
+def read_config_file(
+    pretrained: str | os.PathLike,
+    names: Sequence[str] = (PROCESSOR_CONFIG_NAME, VIDEO_PROCESSOR_CONFIG_NAME),
+    **hub_kwargs: Any,
+) -> dict[str, Any]:
+    """Load the first of ``names`` from a folder or a hub id, or a json file."""
+    path = _config_path(pretrained, names, **hub_kwargs)
     try:
         with open(path, encoding="utf-8") as f:
             config = json.load(f)
@@ -141,6 +166,8 @@ class ProcessorBase:
 
     #: value written as ``image_processor_type`` so transformers' loaders pick the right class
     _config_type_name = "VideoMAEImageProcessor"
+    #: the config files this class reads, in order of preference (transformers' order)
+    _config_names: tuple[str, ...] = (PROCESSOR_CONFIG_NAME, VIDEO_PROCESSOR_CONFIG_NAME)
 
     def __init__(
         self,
@@ -154,6 +181,9 @@ class ProcessorBase:
         do_normalize: bool = True,
         image_mean: float | Sequence[float] | None = None,
         image_std: float | Sequence[float] | None = None,
+        num_frames: int | None = None,
+        frame_sampling_rate: int | None = None,
+        frame_sampling_strategy: str | None = None,
         **kwargs: Any,
     ) -> None:
         unknown = set(kwargs) - METADATA_KEYS
@@ -183,6 +213,9 @@ class ProcessorBase:
         self.image_std = list(
             as_channel_tuple(IMAGENET_STANDARD_STD if image_std is None else image_std, "image_std")
         )
+        self.num_frames = None if num_frames is None else int(num_frames)
+        self.frame_sampling_rate = None if frame_sampling_rate is None else int(frame_sampling_rate)
+        self.frame_sampling_strategy = frame_sampling_strategy
 
     # ---- settings for one call ------------------------------------------------------------
 
@@ -211,6 +244,7 @@ class ProcessorBase:
         d["crop_size"] = dict(self.crop_size)
         d["image_mean"] = list(self.image_mean)
         d["image_std"] = list(self.image_std)
+        d.update({k: getattr(self, k) for k in CLIP_KEYS if getattr(self, k) is not None})
         d["image_processor_type"] = self._config_type_name
         return d
 
@@ -241,7 +275,8 @@ class ProcessorBase:
 
     @classmethod
     def from_pretrained(cls, pretrained: str | os.PathLike, **kwargs: Any) -> Any:
-        """Load from a folder (or json file) holding ``preprocessor_config.json`` or a hub id.
+        """Load from a folder (or json file) holding ``preprocessor_config.json`` (or
+        transformers' ``video_preprocessor_config.json``, see ``_config_names``) or a hub id.
 
         Loader options as in transformers: ``revision``, ``token``, ``cache_dir``,
         ``local_files_only``, ``subfolder``; every other keyword must be a setting of the
@@ -264,7 +299,9 @@ class ProcessorBase:
                 f"{cls.__name__}.from_pretrained got unknown keyword(s) {unknown}; the settings "
                 f"are {sorted(settings)} and the loader options {list(HUB_KWARGS)}"
             )
-        return cls.from_dict(read_config_file(pretrained, **hub_kwargs), **kwargs)
+        return cls.from_dict(
+            read_config_file(pretrained, cls._config_names, **hub_kwargs), **kwargs
+        )
 
     def push_to_hub(self, repo_id: str, **kwargs: Any) -> str:
         """Save into a temporary folder and upload it (see :func:`videomae.push.push_folder`)."""

@@ -16,7 +16,11 @@ import numpy as np
 import torch
 
 from videomae.processing.batch import BatchFeature, pack
-from videomae.processing.config import ProcessorBase
+from videomae.processing.config import (
+    PROCESSOR_CONFIG_NAME,
+    VIDEO_PROCESSOR_CONFIG_NAME,
+    ProcessorBase,
+)
 from videomae.processing.inputs import is_path, split_videos, video_to_tchw
 from videomae.processing.ops import (
     center_crop_any,
@@ -81,7 +85,12 @@ class VideoMAEVideoProcessor(ProcessorBase):
     uint8 on CPU, float32 on GPU), crop, then one fused multiply-add for rescale + normalise.
     Axes that the resize leaves unchanged are cropped before resizing (exact). Output stays
     within 2/255 of the image processor's before normalisation.
+
+    ``from_pretrained`` reads transformers' ``video_preprocessor_config.json`` first, then
+    ``preprocessor_config.json`` (transformers' ``AutoVideoProcessor`` order).
     """
+
+    _config_names = (VIDEO_PROCESSOR_CONFIG_NAME, PROCESSOR_CONFIG_NAME)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from videomae._io import atomic_folder, atomic_write_text
+from videomae._io import atomic_write_text
 from videomae.errors import ConfigError
 from videomae.train.state import RunState
 
@@ -52,10 +52,10 @@ def patience_spent(patience: int, state: RunState, best_dir: Path) -> str | None
 def export_best(
     best_dir: Path,
     model: torch.nn.Module,
-    export_fn: Callable[[torch.nn.Module, Path], Any],
+    export_fn: Callable[[torch.nn.Module, Path, dict[str, Any]], Any],
     best: dict[str, Any],
 ) -> None:
-    """Write ``best/`` (the model through ``export_fn``, and ``best.txt``) as one folder swap."""
-    with atomic_folder(best_dir) as folder:
-        export_fn(model, folder)
-        atomic_write_text(folder / "best.txt", "".join(f"{k}: {v}\n" for k, v in best.items()))
+    """Write ``best/`` through ``export_fn`` (a complete model folder, swapped in as a whole),
+    then its record ``best.txt`` (atomically, right after)."""
+    export_fn(model, best_dir, best)
+    atomic_write_text(best_dir / "best.txt", "".join(f"{k}: {v}\n" for k, v in best.items()))

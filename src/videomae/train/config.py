@@ -46,10 +46,12 @@ class TrainConfig:
         "auto",
     )
     out_dir: str = "runs/train"
-    num_frames: int = 16
-    sampling_rate: int = 4
-    strategy: str = "dense"
-    input_size: int = 224
+    num_frames: int | None = helped("frames per clip (default: the --init model's, else 16)")
+    sampling_rate: int | None = helped(
+        "stride between sampled frames (default: the --init folder's, else 4)"
+    )
+    strategy: str | None = helped("dense or uniform (default: the --init folder's, else dense)")
+    input_size: int | None = helped("crop side (default: the --init model's image size, else 224)")
     short_side: int | None = helped("resize the short side before cropping (None: as decoded)")
     flip: bool = helped("random horizontal flip; off for direction-sensitive data (SSv2)", True)
     repeats: int = helped("augmented clips per decoded video (repeated augmentation)", 1)
@@ -74,8 +76,8 @@ class TrainConfig:
         metadata={"help": "any other VideoMAEConfig fields as JSON (the named flags win)"},
     )
     init: str | None = helped("start from this save_pretrained folder")
-    patch_size: int = 16
-    tubelet_size: int = 2
+    patch_size: int | None = helped("patch side (default: the --init model's, else 16)")
+    tubelet_size: int | None = helped("frames per tubelet (default: the --init model's, else 2)")
     drop_path: float = 0.0
     # optimisation
     epochs: int = 30

@@ -13,6 +13,7 @@ run matches a 1-process run only in distribution, not bit for bit (resume is sti
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ from videomae.train import distributed as D
 from videomae.train.config import TrainConfig, helped, model_overrides
 from videomae.train.data import collate_samples
 from videomae.train.loop import train
-from videomae.train.recipe import export_run, run_cli, save_model
+from videomae.train.recipe import export_run, inherit_geometry, run_cli, save_model
 
 
 @dataclass
@@ -149,7 +150,12 @@ def build_model(cfg: FinetuneConfig, class_names: Sequence[str]) -> torch.nn.Mod
         "id2label": id2label,
         "label2id": {n: i for i, n in id2label.items()},
     }
-    shape = {"image_size": cfg.input_size, "num_frames": cfg.num_frames}
+    shape = {
+        "image_size": cfg.input_size,
+        "num_frames": cfg.num_frames,
+        "patch_size": cfg.patch_size,
+        "tubelet_size": cfg.tubelet_size,
+    }
     if cfg.init:
         model, info = VideoMAEForVideoClassification.from_pretrained(
             cfg.init,
@@ -167,13 +173,7 @@ def build_model(cfg: FinetuneConfig, class_names: Sequence[str]) -> torch.nn.Mod
         }
         new_head = any(k.startswith("classifier.") for k in fresh)
     else:
-        fields = {
-            **labels,
-            **shape,
-            "patch_size": cfg.patch_size,
-            "tubelet_size": cfg.tubelet_size,
-            "drop_path_rate": cfg.drop_path,
-        }
+        fields = {**labels, **shape, "drop_path_rate": cfg.drop_path}
         config = VideoMAEConfig.from_preset(cfg.model, **{**fields, **model_overrides(cfg)})
         model, new_head = VideoMAEForVideoClassification(config), True
     head = getattr(model, "classifier", None)
@@ -244,7 +244,12 @@ def make_eval_fn(cfg: FinetuneConfig, dataset: Any, num_classes: int) -> Any:
 
 
 def finetune(cfg: FinetuneConfig) -> Path:
-    """Run (or resume) fine-tuning; returns the exported ``out_dir/final`` folder."""
+    """Run (or resume) fine-tuning; returns the exported ``out_dir/final`` folder.
+
+    Unset clip and model geometry (frames, input size, patch, tubelet, sampling) comes from the
+    ``--init`` folder (:func:`~videomae.train.recipe.inherit_geometry`).
+    """
+    cfg = inherit_geometry(cfg)
     D.init_distributed(device=cfg.device)
     train_samples, val_samples, names = resolve_labels(cfg)
     if D.get_info().rank == 0:
@@ -258,11 +263,12 @@ def finetune(cfg: FinetuneConfig) -> Path:
         make_step_fn(cfg, len(names)),
         cfg,
         eval_fn=make_eval_fn(cfg, val_set, len(names)) if val_set is not None else None,
-        export_fn=save_model,
+        export_fn=functools.partial(save_model, cfg=cfg),
         best_metric="val_top1" if val_set is not None else None,
     )
     last_eval = result.eval_history[-1] if result.eval_history else {}
-    return export_run(model, result, cfg.out_dir, {"classes": names, "last_eval": last_eval})
+    extra = {"classes": names, "last_eval": last_eval}
+    return export_run(model, result, cfg, extra, metrics=last_eval)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

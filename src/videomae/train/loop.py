@@ -45,7 +45,7 @@ from videomae.train.watch import RunWatch
 
 StepFn = Callable[[torch.nn.Module, Any], "torch.Tensor | tuple[torch.Tensor, Mapping[str, Any]]"]
 EvalFn = Callable[[torch.nn.Module, int], Mapping[str, float]]
-ExportFn = Callable[[torch.nn.Module, Path], Any]
+ExportFn = Callable[[torch.nn.Module, Path, Mapping[str, Any]], Any]
 ImageFn = Callable[[torch.nn.Module], np.ndarray]
 
 
@@ -107,10 +107,11 @@ def train(
     Works in one process or under ``torchrun`` (call :func:`distributed.init_distributed` first,
     or let this do it). ``eval_fn(model, epoch) -> metrics`` runs on every rank at the end of
     every ``cfg.eval_every``-th epoch and of the last one; with ``best_metric`` set, the best
-    value (higher is better) is tracked and ``export_fn(model, out_dir / "best")`` is called on
-    rank 0 when it improves; ``cfg.early_stop`` ends the run after that many validations
-    without a better value. With ``cfg.tensorboard``, ``image_fn(model)`` -> (H, W, 3) uint8
-    is logged every ``image_every`` steps. Returns a :class:`TrainResult`.
+    value (higher is better) is tracked and ``export_fn(model, out_dir / "best", best_row)`` is
+    called on rank 0 when it improves; ``cfg.early_stop`` ends the run after that many
+    validations without a better value. With ``cfg.tensorboard``, ``image_fn(model)`` ->
+    (H, W, 3) uint8 is logged every ``image_every`` steps. ``cfg`` is stored in every
+    checkpoint. Returns a :class:`TrainResult`.
     """
     check_early_stop(cfg.early_stop, eval_fn, best_metric)
     run = _set_up(model, dataset, cfg, optimizer, best_metric)

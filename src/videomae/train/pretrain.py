@@ -29,7 +29,7 @@ from videomae.train import distributed as D
 from videomae.train.args import build_parser as config_parser
 from videomae.train.config import TrainConfig, helped, model_overrides
 from videomae.train.loop import train
-from videomae.train.recipe import export_run, run_cli
+from videomae.train.recipe import export_run, inherit_geometry, run_cli
 from videomae.viz.picture import reconstruction_grid
 from videomae.viz.reconstruction import reconstruct
 
@@ -104,6 +104,7 @@ def build_model(cfg: PretrainConfig) -> torch.nn.Module:
     if cfg.init:
         return VideoMAEForPreTraining.from_pretrained(
             cfg.init,
+            **shape,
             norm_pix_loss=cfg.norm_pix_loss,
             drop_path_rate=cfg.drop_path,
             dtype=torch.float32,  # master weights; a bf16 checkpoint would load as bf16
@@ -138,7 +139,9 @@ def make_image_fn(dataset: VideoPretrainDataset) -> Any:
 
 
 def pretrain(cfg: PretrainConfig) -> Path:
-    """Run (or resume) pre-training; returns the exported ``out_dir/final`` folder."""
+    """Run (or resume) pre-training; returns the exported ``out_dir/final`` folder (unset
+    geometry from ``--init``, see :func:`~videomae.train.recipe.inherit_geometry`)."""
+    cfg = inherit_geometry(cfg)
     D.init_distributed(device=cfg.device)
     dataset = build_dataset(cfg)
     model = build_model(cfg)
@@ -146,7 +149,7 @@ def pretrain(cfg: PretrainConfig) -> Path:
         model, dataset, pretrain_step, cfg,
         image_fn=make_image_fn(dataset), image_every=cfg.tensorboard_image_every,
     )  # fmt: skip
-    return export_run(model, result, cfg.out_dir, {})
+    return export_run(model, result, cfg, {})
 
 
 def build_parser() -> argparse.ArgumentParser:
