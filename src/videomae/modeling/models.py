@@ -17,7 +17,7 @@ from videomae.config import VideoMAEConfig
 from videomae.modeling.attention import VideoMAESelfAttention, check_attn_implementation
 from videomae.modeling.embeddings import PositionTableCache, VideoMAEEmbeddings
 from videomae.modeling.inputs import check_decoder_mask, check_grid, check_mask, token_grid_of
-from videomae.modeling.layers import VideoMAELayer, run_blocks
+from videomae.modeling.layers import VideoMAELayer, activation, run_blocks
 from videomae.modeling.losses import (
     classification_loss,
     infer_problem_type,
@@ -46,6 +46,7 @@ class VideoMAEPreTrainedModel(nn.Module):
         if not isinstance(config, VideoMAEConfig):
             config = VideoMAEConfig.from_dict(config.to_dict())  # e.g. transformers' config
         config.validate()
+        activation(config.hidden_act)  # an unknown name fails before any layer is allocated
         self.config = config
 
     # --- init -----------------------------------------------------------------
