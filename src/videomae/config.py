@@ -164,7 +164,7 @@ def _label_table(table: Any, name: str, key_type: type, value_type: type) -> dic
     if not isinstance(table, dict) or not 0 < len(table) <= MAX_NUM_LABELS:
         raise ConfigError(
             f"config field {name} must be a non-empty mapping of at most {MAX_NUM_LABELS} "
-            f"entries, got {type(table).__name__}; fix: write it as {{\"0\": \"class name\"}}"
+            f'entries, got {type(table).__name__}; fix: write it as {{"0": "class name"}}'
         )
     try:
         return {key_type(k): value_type(v) for k, v in table.items()}

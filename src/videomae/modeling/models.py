@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from videomae.config import VideoMAEConfig
+from videomae.errors import InputError
 from videomae.modeling.attention import VideoMAESelfAttention, check_attn_implementation
 from videomae.modeling.embeddings import PositionTableCache, VideoMAEEmbeddings
 from videomae.modeling.inputs import check_decoder_mask, check_grid, check_mask, token_grid_of
@@ -215,7 +216,7 @@ class VideoMAEModel(VideoMAEPreTrainedModel):
             )
             bool_masked_pos = bool_masked_pos.to(pixel_values.device)
             if bool(bool_masked_pos.all()):
-                raise ValueError("bool_masked_pos masks every token; keep at least one visible")
+                raise InputError("bool_masked_pos masks every token; keep at least one visible")
         x = self.embeddings(pixel_values, bool_masked_pos, grid)  # (B, n_visible, D)
         x, hidden, attns = self.encoder(x, output_hidden_states, output_attentions)
         if self.layernorm is not None:
