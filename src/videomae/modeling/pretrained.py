@@ -128,6 +128,29 @@ def _log_loading(info: LoadingInfo, name: str, source: str) -> None:
         )
 
 
+_ENCODER_PREFIXES = ("embeddings.", "encoder.", "videomae.embeddings.", "videomae.encoder.")
+
+
+def _check_encoder_loaded(info: LoadingInfo, source: str) -> None:
+    """A checkpoint must supply the whole encoder: a random encoder behind a trained head (or
+    decoder) gives confident, meaningless outputs. A new head or decoder is fine (warned)."""
+    fresh = info.missing_keys + [k for k, _, _ in info.mismatched_keys]
+    missing = sorted(k for k in fresh if k.startswith(_ENCODER_PREFIXES))
+    extra = sorted(k for k in info.unexpected_keys if k.startswith(_ENCODER_PREFIXES))
+    if missing or extra:
+        found = f"missing or of another shape: {summarize_keys(missing)}" if missing else ""
+        if extra:
+            found += ("; " if found else "") + f"not in the model: {summarize_keys(extra)}"
+        raise CheckpointError(
+            f"{source} does not match the encoder this model's config describes: {found}. "
+            "Loading would run a partly random or truncated encoder; fix: point at a complete "
+            "checkpoint whose config.json matches its weights (a "
+            "pre-training or fine-tuned model folder whose config.json matches its weights); "
+            "for random weights on purpose build the model from its config, e.g. "
+            "VideoMAEForVideoClassification(config)"
+        )
+
+
 def load_weights(
     model: torch.nn.Module,
     state_dict: dict[str, torch.Tensor],
@@ -147,6 +170,7 @@ def load_weights(
             "ignore_mismatched_sizes=True to re-initialise these tensors (e.g. a new "
             "classifier head with another num_labels)"
         )
+    _check_encoder_loaded(info, source)
     model.load_state_dict(usable, strict=False)
     _log_loading(info, type(model).__name__, source)
     return info
