@@ -14,6 +14,7 @@ __all__ = [
     "CheckpointError",
     "ConfigError",
     "InputError",
+    "InputTypeError",
     "VideoDecodeError",
     "VideoMAEError",
 ]
@@ -25,6 +26,10 @@ class VideoMAEError(Exception):
 
 class InputError(VideoMAEError, ValueError):
     """An argument, flag, list file or tensor the caller passed is not usable."""
+
+
+class InputTypeError(InputError, TypeError):
+    """An argument of the wrong kind (e.g. None where a video is expected); also a TypeError."""
 
 
 class ConfigError(VideoMAEError, ValueError):
