@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import tiny_kwargs
+from safetensors.torch import load_file, save_file
 
 from videomae import (
     VideoMAEConfig,
@@ -269,3 +270,41 @@ def test_pretraining_model_loads_back(tmp_path):
     model = VideoMAEForPreTraining(VideoMAEConfig(**tiny_kwargs()))
     model.save_pretrained(tmp_path)
     VideoMAEForPreTraining.from_pretrained(tmp_path)
+
+
+def _bad_config(folder: Path, content: str) -> None:
+    (folder / "config.json").write_text(content)
+
+
+def _head_only(folder: Path) -> None:
+    state = load_file(str(folder / "model.safetensors"))
+    save_file(
+        {k: v for k, v in state.items() if k.startswith("classifier.")},
+        str(folder / "model.safetensors"),
+    )
+
+
+BROKEN_FOLDERS = {
+    "negative-layers": (
+        lambda f: _bad_config(f, json.dumps({**tiny_kwargs(), "num_hidden_layers": -1})),
+        "num_hidden_layers=-1",
+    ),
+    "huge-width": (
+        lambda f: _bad_config(f, json.dumps({**tiny_kwargs(), "hidden_size": 10**9})),
+        "hidden_size=1000000000",
+    ),
+    "not-an-object": (lambda f: _bad_config(f, "[1, 2]"), "config.json"),
+    "head-only": (_head_only, "does not match the encoder"),
+    "empty-weights": (lambda f: (f / "model.safetensors").write_bytes(b""), "is empty"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_FOLDERS))
+def test_cli_reports_broken_model_folders_in_one_line(saved, tmp_path, capsys, case):
+    folder = _copy(saved / "st", tmp_path / "m")
+    breaker, expected = BROKEN_FOLDERS[case]
+    breaker(folder)
+    assert cli_main(["classify", str(tmp_path / "v.mp4"), "--model", str(folder)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and expected in err[0]
+    assert str(folder) in err[0] and "fix" in err[0].lower()
