@@ -41,10 +41,10 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for batch in args.batch:
         x = torch.randn(batch, args.frames, 3, args.size, args.size)
-        check = _ms(lambda: check_pixels(x), args.repeats)
-        full = _ms(lambda: bool(torch.isfinite(x).all()), args.repeats)
+        check = _ms(lambda x=x: check_pixels(x), args.repeats)
+        full = _ms(lambda x=x: bool(torch.isfinite(x).all()), args.repeats)
         with torch.inference_mode():
-            forward = _ms(lambda: model(x), max(1, args.repeats // 5))
+            forward = _ms(lambda x=x: model(x), max(1, args.repeats // 5))
         print(f"| {batch} | {check:.2f} | {full:.2f} | {forward:.0f} | {check / forward:.2%} |")
 
 
