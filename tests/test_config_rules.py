@@ -160,3 +160,13 @@ def test_any_config_either_validates_or_raises_config_error(fields):
         return
     assert config.num_tokens <= MAX_TOKENS
     assert estimate_parameters(vars(config)) <= MAX_PARAMETERS
+
+
+def test_unknown_activation_fails_before_layers_are_built():
+    config = VideoMAEConfig(hidden_act="nope", hidden_size=9600, intermediate_size=38400)
+    tracemalloc.start()
+    with pytest.raises(ConfigError, match="hidden_act='nope' is not supported; fix:"):
+        VideoMAEForPreTraining(config)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 50 * 2**20  # one 9600 x 38400 layer alone would be 1.5 GB
