@@ -170,3 +170,11 @@ def test_unknown_activation_fails_before_layers_are_built():
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 50 * 2**20  # one 9600 x 38400 layer alone would be 1.5 GB
+
+
+def test_a_swapped_file_is_not_read_as_a_default_config(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"do_resize": True, "crop_size": {"height": 224, "width": 224}}))
+    with pytest.raises(ConfigError, match="not a model config.json") as info:
+        VideoMAEConfig.from_json_file(path)
+    assert str(path) in str(info.value)

@@ -329,7 +329,17 @@ class VideoMAEConfig:
     def from_json_file(cls, path: str | os.PathLike, **kwargs: Any) -> VideoMAEConfig:
         """The config in a JSON file; any problem is a ConfigError naming the file."""
         try:
-            return cls.from_dict(_read_json(Path(path)), **kwargs)
+            data = _read_json(Path(path))
+            if (
+                isinstance(data, dict)
+                and "model_type" not in data
+                and not set(data) & set(_DEFAULTS)
+            ):
+                raise ConfigError(
+                    f"holds no model_type and none of VideoMAE's fields (keys: {sorted(data)[:8]}); "
+                    "fix: this is not a model config.json (a swapped file?); restore the model's own"
+                )
+            return cls.from_dict(data, **kwargs)
         except ConfigError as err:
             if str(path) in str(err):
                 raise
