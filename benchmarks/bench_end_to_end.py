@@ -148,7 +148,7 @@ def ensure_videos(
 
 # --------------------------------------------------------------------------- model folder
 def model_config(quick: bool) -> dict[str, Any]:
-    from videomae.config import PRESETS
+    from videomae.presets import PRESETS
 
     size = "small" if quick else "base"
     cfg = {k: v for k, v in PRESETS[size].items() if not k.startswith("decoder")}

@@ -116,7 +116,7 @@ COMPARISONS = [
 # --------------------------------------------------------------------------- models and inputs
 def model_config(quick: bool, size: str | None, num_labels: int) -> dict[str, Any]:
     """Architecture as transformers VideoMAEConfig kwargs: base 16x224x224, or a small smoke one."""
-    from videomae.config import PRESETS
+    from videomae.presets import PRESETS
 
     size = size or ("small" if quick else "base")
     cfg = {k: v for k, v in PRESETS[size].items() if not k.startswith("decoder")}

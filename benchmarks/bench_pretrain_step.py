@@ -112,7 +112,7 @@ COMPARISONS = [
 
 # --------------------------------------------------------------------------- models and inputs
 def model_config(quick: bool, size: str | None) -> dict[str, Any]:
-    from videomae.config import PRESETS
+    from videomae.presets import PRESETS
 
     size = size or ("small" if quick else "base")
     cfg = dict(PRESETS[size])

@@ -22,6 +22,10 @@ RUNS = {
     "pretrain_step": ["bench_pretrain_step.py", *SMOKE, "--only", "ours_fp32,tf_fp32"],
     "end_to_end": ["bench_end_to_end.py", *SMOKE, "--only", "ours_b1_inline", "--videos", "1"],
     "serve": ["bench_serve.py", "--quick", "--no-save"],
+    "input_checks": [
+        "bench_input_checks.py",
+        *("--batch", "1", "--frames", "4", "--size", "32", "--repeats", "1"),
+    ],
     "preprocess": [
         "bench_preprocess.py",
         *("--no-save", "--repeats", "2", "--warmup", "1"),

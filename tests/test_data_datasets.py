@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from videomae.data.datasets import VideoClassificationDataset, VideoPretrainDataset
-from videomae.data.lists import Sample, read_list_file, scan_class_folders, scan_videos
+from videomae.data.formats.common import Sample
+from videomae.data.lists import read_list_file, scan_class_folders, scan_videos
 from videomae.train.data import collate_samples
 
 pytest.importorskip("av")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from videomae.data.formats.common import Sample
 from videomae.data.lists import (
-    Sample,
     expand_videos,
     load_samples,
     read_list_file,

@@ -7,6 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from videomae.errors import InputError, VideoMAEError
 from videomae.masking import (
     make_mask,
     num_masked,
@@ -151,3 +152,52 @@ def test_running_cell_checks() -> None:
     with pytest.raises(ValueError, match="keep_ratio"):
         running_cell_mask(1, (2, 4, 4), keep_ratio=0.6)
     assert running_cell_mask(1, (4, 2, 2), keep_ratio=0.25).sum() == 4
+
+
+_ANY = st.one_of(
+    st.integers(min_value=-3, max_value=12),
+    st.integers(min_value=-(2**62), max_value=2**62),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.none(),
+    st.text(max_size=3),
+    st.booleans(),
+)
+_GRIDS = st.one_of(
+    st.tuples(st.integers(-2, 6), st.integers(-2, 8), st.integers(-2, 8)),
+    st.lists(_ANY, max_size=4),
+    st.tuples(st.integers(1, 10**6), st.integers(1, 10**6), st.integers(1, 10**6)),
+    _ANY,
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    kind=st.sampled_from(["tube", "random", "running", "bogus"]),
+    batch=_ANY,
+    grid=_GRIDS,
+    ratio=st.one_of(st.floats(allow_nan=True, allow_infinity=True), _ANY),
+)
+def test_mask_generators_work_or_raise_input_error(kind, batch, grid, ratio):
+    """Any arguments give a valid mask or our InputError (never a raw exception, never a
+    huge allocation: sizes are bounded by MAX_TOKENS and MAX_MASK_ELEMENTS)."""
+    try:
+        if kind == "running":
+            mask = running_cell_mask(batch, grid, ratio)
+        else:
+            mask = make_mask(kind, batch, grid, ratio)
+    except VideoMAEError as err:
+        assert isinstance(err, InputError)
+        return
+    t, h, w = (int(g) for g in grid)
+    assert mask.dtype == torch.bool and mask.shape == (int(batch), t * h * w)
+    if kind != "running":
+        assert bool((mask.sum(1) == mask.sum(1)[0]).all())
+
+
+def test_huge_masks_are_refused_before_allocating():
+    with pytest.raises(InputError, match="grid must be"):
+        tube_mask(1, (10**4, 10**4, 10**4))
+    with pytest.raises(InputError, match="more than"):
+        random_mask(10**6, 60000, 0.5)
+    with pytest.raises(InputError, match="batch_size must be an integer"):
+        random_mask("8", 16, 0.5)

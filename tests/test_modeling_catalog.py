@@ -5,9 +5,10 @@ from __future__ import annotations
 import torch
 
 from videomae.cli.main import main
-from videomae.config import PRESETS, VideoMAEConfig
+from videomae.config import VideoMAEConfig
 from videomae.modeling.catalog import HUB_MODELS, count_parameters, models_table, preset_rows
 from videomae.modeling.models import VideoMAEForPreTraining, VideoMAEForVideoClassification
+from videomae.presets import PRESETS
 
 
 def test_meta_count_equals_a_built_models_parameters() -> None:

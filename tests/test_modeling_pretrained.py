@@ -280,3 +280,38 @@ def test_hub_ids_go_through_huggingface_hub(tmp_path, tiny_config, monkeypatch):
     (tmp_path / "config.json").unlink()
     with pytest.raises(CheckpointError, match="hub repo org/model has no file config.json"):
         VideoMAEModel.from_pretrained("org/model")
+
+
+@pytest.mark.parametrize("cls", [VideoMAEForVideoClassification, VideoMAEForPreTraining])
+def test_weights_without_the_encoder_are_refused(tmp_path, tiny_config, cls):
+    """A file with only the head (or decoder) must not run behind a random encoder (#14)."""
+    model = cls(tiny_config)
+    kept = {
+        k: v.contiguous()
+        for k, v in model.state_dict().items()
+        if not k.startswith("videomae.encoder.")
+    }
+    tiny_config.save_pretrained(tmp_path)
+    save_file(kept, str(tmp_path / "model.safetensors"))
+    with pytest.raises(CheckpointError, match="does not match the encoder") as info:
+        cls.from_pretrained(tmp_path)
+    message = str(info.value)
+    assert "videomae.encoder.* (" in message and "fix:" in message
+    with pytest.raises(CheckpointError, match="does not match the encoder"):
+        cls.from_pretrained(tmp_path, ignore_mismatched_sizes=True)
+
+
+def test_encoder_of_another_patch_size_is_refused_even_when_ignoring_sizes(tmp_path, tiny_config):
+    VideoMAEForVideoClassification(tiny_config).save_pretrained(tmp_path)
+    with pytest.raises(CheckpointError, match="patch_embeddings"):
+        VideoMAEForVideoClassification.from_pretrained(
+            tmp_path, patch_size=16, ignore_mismatched_sizes=True
+        )
+
+
+def test_classifier_checkpoint_into_pretraining_gets_a_new_decoder(tmp_path, tiny_config):
+    VideoMAEForVideoClassification(tiny_config).save_pretrained(tmp_path)
+    pre, info = VideoMAEForPreTraining.from_pretrained(tmp_path, output_loading_info=True)
+    assert info["missing_keys"] and all(
+        not k.startswith("videomae.encoder.") for k in info["missing_keys"]
+    )

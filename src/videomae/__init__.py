@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 # public name -> submodule that defines it
 _EXPORTS: dict[str, str] = {
     "VideoMAEConfig": "videomae.config",
-    "PRESETS": "videomae.config",
+    "PRESETS": "videomae.presets",
     "VideoMAEModel": "videomae.modeling.models",
     "VideoMAEForPreTraining": "videomae.modeling.models",
     "VideoMAEForVideoClassification": "videomae.modeling.models",

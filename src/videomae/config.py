@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from videomae._io import atomic_write_text
+from videomae.config_rules import MAX_NUM_LABELS, check_fields, check_num_labels
+from videomae.errors import ConfigError
 from videomae.hub import HUB_KWARGS, resolve_file
+from videomae.presets import PRESETS
 
 CONFIG_NAME = "config.json"
 
@@ -59,72 +62,6 @@ _COMMON_DEFAULTS: dict[str, Any] = {
 
 ATTN_IMPLEMENTATIONS = ("sdpa", "eager", "flash_attention_2")
 
-# Model sizes: "tiny" is ours (a few layers that train in minutes on a CPU at small input sizes);
-# the others are the original releases' (VideoMAE V1 and, for giant, VideoMAE V2).
-PRESETS: dict[str, dict[str, Any]] = {
-    "tiny": {
-        "hidden_size": 128,
-        "num_hidden_layers": 4,
-        "num_attention_heads": 4,
-        "intermediate_size": 512,
-        "decoder_hidden_size": 64,
-        "decoder_num_attention_heads": 2,
-        "decoder_num_hidden_layers": 2,
-        "decoder_intermediate_size": 256,
-    },
-    "small": {
-        "hidden_size": 384,
-        "num_hidden_layers": 12,
-        "num_attention_heads": 6,
-        "intermediate_size": 1536,
-        "decoder_hidden_size": 192,
-        "decoder_num_attention_heads": 3,
-        "decoder_num_hidden_layers": 4,
-        "decoder_intermediate_size": 768,
-    },
-    "base": {
-        "hidden_size": 768,
-        "num_hidden_layers": 12,
-        "num_attention_heads": 12,
-        "intermediate_size": 3072,
-        "decoder_hidden_size": 384,
-        "decoder_num_attention_heads": 6,
-        "decoder_num_hidden_layers": 4,
-        "decoder_intermediate_size": 1536,
-    },
-    "large": {
-        "hidden_size": 1024,
-        "num_hidden_layers": 24,
-        "num_attention_heads": 16,
-        "intermediate_size": 4096,
-        "decoder_hidden_size": 512,
-        "decoder_num_attention_heads": 8,
-        "decoder_num_hidden_layers": 4,
-        "decoder_intermediate_size": 2048,
-    },
-    "huge": {
-        "hidden_size": 1280,
-        "num_hidden_layers": 32,
-        "num_attention_heads": 16,
-        "intermediate_size": 5120,
-        "decoder_hidden_size": 640,
-        "decoder_num_attention_heads": 8,
-        "decoder_num_hidden_layers": 4,
-        "decoder_intermediate_size": 2560,
-    },
-    "giant": {
-        "patch_size": 14,
-        "hidden_size": 1408,
-        "num_hidden_layers": 40,
-        "num_attention_heads": 16,
-        "intermediate_size": 6144,
-        "decoder_hidden_size": 512,
-        "decoder_num_attention_heads": 8,
-        "decoder_num_hidden_layers": 4,
-        "decoder_intermediate_size": 2048,
-    },
-}
-
 
 def size_pair(value: int | list[int] | tuple[int, int]) -> tuple[int, int]:
     """(height, width) of an image or patch size given as an int or a pair."""
@@ -150,8 +87,39 @@ def _attn_implementation(kwargs: dict[str, Any]) -> str:
     attn = kwargs.pop("attn_implementation", None) or kwargs.pop("_attn_implementation", None)
     name = attn or "sdpa"
     if name not in ATTN_IMPLEMENTATIONS:
-        raise ValueError(f"attn_implementation must be one of {ATTN_IMPLEMENTATIONS}, got {name!r}")
+        raise ConfigError(
+            f"attn_implementation must be one of {ATTN_IMPLEMENTATIONS}, got {name!r}; fix: "
+            "pass one of them (sdpa is the default)"
+        )
     return name
+
+
+def _read_json(path: Path) -> Any:
+    """The parsed content of a JSON file; unreadable or invalid JSON is a ConfigError."""
+    try:
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ConfigError(
+            f"{path} is not a readable JSON config ({err}); fix: restore config.json from the "
+            "checkpoint's source, or re-save it with save_pretrained"
+        ) from None
+
+
+def _label_table(table: Any, name: str, key_type: type, value_type: type) -> dict:
+    """id2label / label2id from a file: a bounded mapping whose keys and values convert."""
+    if not isinstance(table, dict) or not 0 < len(table) <= MAX_NUM_LABELS:
+        raise ConfigError(
+            f"config field {name} must be a non-empty mapping of at most {MAX_NUM_LABELS} "
+            f'entries, got {type(table).__name__}; fix: write it as {{"0": "class name"}}'
+        )
+    try:
+        return {key_type(k): value_type(v) for k, v in table.items()}
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(
+            f"config field {name} has an entry that is not {key_type.__name__} -> "
+            f"{value_type.__name__}: {next(iter(table.items()))!r}...; fix: class indices are "
+            "integers, names are strings"
+        ) from None
 
 
 class VideoMAEConfig:
@@ -182,7 +150,13 @@ class VideoMAEConfig:
         kwargs.pop("transformers_version", None)
         self.dtype = kwargs.pop("dtype", None)
         self.name_or_path = kwargs.pop("name_or_path", kwargs.pop("_name_or_path", ""))
-        # everything else (dtype, custom keys) is kept verbatim
+        # everything else (dtype, custom keys) is kept verbatim, unless it would shadow a method
+        shadowing = sorted(k for k in kwargs if hasattr(type(self), k))
+        if shadowing:
+            raise ConfigError(
+                f"config keys {shadowing} are names of VideoMAEConfig's own methods and "
+                "properties, not fields; fix: remove them from config.json"
+            )
         for key, value in kwargs.items():
             setattr(self, key, value)
         self._extra_keys = sorted(kwargs)
@@ -193,17 +167,17 @@ class VideoMAEConfig:
     ) -> None:
         """id2label/label2id from whichever of the three was given (LABEL_i names by default)."""
         if id2label is not None:
-            self.id2label = {int(k): str(v) for k, v in id2label.items()}
+            self.id2label = _label_table(id2label, "id2label", int, str)
             if num_labels is not None and num_labels != len(self.id2label):
-                raise ValueError(
+                raise ConfigError(
                     f"num_labels={num_labels} disagrees with id2label, which has "
-                    f"{len(self.id2label)} entries; pass one of them, or both consistent"
+                    f"{len(self.id2label)} entries; fix: pass one of them, or both consistent"
                 )
         else:
-            n = 2 if num_labels is None else int(num_labels)
+            n = 2 if num_labels is None else check_num_labels(num_labels)
             self.id2label = {i: f"LABEL_{i}" for i in range(n)}
         if label2id is not None and id2label is not None:
-            self.label2id = {str(k): int(v) for k, v in label2id.items()}
+            self.label2id = _label_table(label2id, "label2id", str, int)
         else:
             self.label2id = {v: k for k, v in self.id2label.items()}
 
@@ -215,7 +189,7 @@ class VideoMAEConfig:
     @num_labels.setter
     def num_labels(self, value: int) -> None:
         if value != len(self.id2label):
-            self.id2label = {i: f"LABEL_{i}" for i in range(int(value))}
+            self.id2label = {i: f"LABEL_{i}" for i in range(check_num_labels(value))}
             self.label2id = {v: k for k, v in self.id2label.items()}
 
     @property
@@ -270,31 +244,16 @@ class VideoMAEConfig:
         return t * h * w
 
     def validate(self) -> None:
-        """Raise ValueError for sizes that cannot build a model."""
-        (h, w), (ph, pw) = self.image_hw, self.patch_hw
-        if h % ph or w % pw:
-            raise ValueError(
-                f"image_size {self.image_size} is not divisible by patch_size {self.patch_size}"
-            )
-        if self.num_frames % self.tubelet_size:
-            raise ValueError(
-                f"num_frames={self.num_frames} is not divisible by tubelet_size={self.tubelet_size}"
-            )
-        for prefix in ("", "decoder_"):
-            hidden = getattr(self, f"{prefix}hidden_size")
-            heads = getattr(self, f"{prefix}num_attention_heads")
-            if hidden % heads:
-                raise ValueError(
-                    f"{prefix}hidden_size={hidden} is not divisible by "
-                    f"{prefix}num_attention_heads={heads}"
-                )
+        """Raise ConfigError (a ValueError) naming the first field that cannot build a model:
+        wrong type, out of the documented limits (config_rules), or sizes that do not divide."""
+        check_fields({name: getattr(self, name) for name in _DEFAULTS})
 
     # ---------------------------------------------------------------- presets
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> VideoMAEConfig:
         """A config for a named model size (tiny/small/base/large/huge/giant), with overrides."""
         if name not in PRESETS:
-            raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+            raise ConfigError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
         return cls(**{**PRESETS[name], **overrides})
 
     # ------------------------------------------------------------ (de)serialise
@@ -326,18 +285,38 @@ class VideoMAEConfig:
 
     @classmethod
     def from_dict(cls, config_dict: dict[str, Any], **kwargs: Any) -> VideoMAEConfig:
+        if not isinstance(config_dict, dict):
+            raise ConfigError(
+                f"a config must be a JSON object (a dict of fields), got "
+                f"{type(config_dict).__name__}; fix: point at a VideoMAE config.json"
+            )
         model_type = config_dict.get("model_type")
         if model_type not in (None, cls.model_type):
-            raise ValueError(
+            raise ConfigError(
                 f"this config.json is for model_type {model_type!r}, not 'videomae'; "
-                "point at a VideoMAE checkpoint"
+                "fix: point at a VideoMAE checkpoint"
             )
         return cls(**{**config_dict, **kwargs})
 
     @classmethod
-    def from_json_file(cls, path: str | os.PathLike) -> VideoMAEConfig:
-        with open(path, encoding="utf-8") as f:
-            return cls.from_dict(json.load(f))
+    def from_json_file(cls, path: str | os.PathLike, **kwargs: Any) -> VideoMAEConfig:
+        """The config in a JSON file; any problem is a ConfigError naming the file."""
+        try:
+            data = _read_json(Path(path))
+            if (
+                isinstance(data, dict)
+                and "model_type" not in data
+                and not set(data) & set(_DEFAULTS)
+            ):
+                raise ConfigError(
+                    f"holds no model_type and none of VideoMAE's fields (keys: {sorted(data)[:8]}); "
+                    "fix: this is not a model config.json (a swapped file?); restore the model's own"
+                )
+            return cls.from_dict(data, **kwargs)
+        except ConfigError as err:
+            if str(path) in str(err):
+                raise
+            raise ConfigError(f"{path}: {err}") from None
 
     def save_pretrained(self, save_directory: str | os.PathLike) -> Path:
         directory = Path(save_directory)
@@ -354,9 +333,9 @@ class VideoMAEConfig:
         hub_kwargs = {k: kwargs.pop(k) for k in HUB_KWARGS if k in kwargs}
         path = Path(str(pretrained_model_name_or_path))
         if path.is_file():
-            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")), **kwargs)
+            return cls.from_json_file(path, **kwargs)
         config_file = resolve_file(pretrained_model_name_or_path, CONFIG_NAME, **hub_kwargs)
-        return cls.from_dict(json.loads(Path(config_file).read_text(encoding="utf-8")), **kwargs)
+        return cls.from_json_file(config_file, **kwargs)
 
     def copy(self, **overrides: Any) -> VideoMAEConfig:
         d = self.to_dict()

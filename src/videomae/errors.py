@@ -16,6 +16,7 @@ __all__ = [
     "ConfigError",
     "DiskFullError",
     "InputError",
+    "InputTypeError",
     "VideoDecodeError",
     "VideoMAEError",
 ]
@@ -27,6 +28,10 @@ class VideoMAEError(Exception):
 
 class InputError(VideoMAEError, ValueError):
     """An argument, flag, list file or tensor the caller passed is not usable."""
+
+
+class InputTypeError(InputError, TypeError):
+    """An argument of the wrong kind (e.g. None where a video is expected); also a TypeError."""
 
 
 class ConfigError(VideoMAEError, ValueError):

@@ -31,7 +31,7 @@ from videomae.config import VideoMAEConfig
 from videomae.errors import CheckpointError
 from videomae.hub import resolve_file
 from videomae.modeling.model_card import README_NAME, CardFacts, model_card
-from videomae.modeling.pretrained import is_model_file, write_model_files
+from videomae.modeling.saving import is_model_file, write_model_files
 from videomae.processing.config import PROCESSOR_CONFIG_NAME, VIDEO_PROCESSOR_CONFIG_NAME
 from videomae.processing.image_processor import VideoMAEImageProcessor
 from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD

@@ -12,7 +12,24 @@ from typing import Literal
 
 import torch
 
+from videomae.config_rules import MAX_TOKENS
+from videomae.errors import InputError
+
 MaskKind = Literal["tube", "random"]
+
+#: most batch_size * num_tokens one call builds (the noise it draws is 4 bytes per element)
+MAX_MASK_ELEMENTS = 2**27
+
+
+def _count(value: object, name: str, low: int = 1, high: int = MAX_TOKENS) -> int:
+    """An integer argument in [low, high] (integral floats and 0-d tensors accepted)."""
+    try:
+        number = int(value) if not isinstance(value, (str, bytes, bool)) else None
+    except (TypeError, ValueError, OverflowError, RuntimeError):
+        number = None
+    if number is None or number != value or not low <= number <= high:
+        raise InputError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+    return number
 
 
 def num_masked(num_tokens: int, ratio: float) -> int:
@@ -22,26 +39,38 @@ def num_masked(num_tokens: int, ratio: float) -> int:
 
 
 def _check_ratio(ratio: float, name: str) -> None:
-    if not (0.0 <= float(ratio) < 1.0):
-        raise ValueError(
+    try:
+        ok = not isinstance(ratio, (str, bytes)) and 0.0 <= float(ratio) < 1.0
+    except (TypeError, ValueError, OverflowError, RuntimeError):
+        ok = False
+    if not ok:
+        raise InputError(
             f"{name} must be in [0, 1), got {ratio!r}; pass e.g. 0.9 for 90% masking "
             "(a ratio of 1 would hide every token from the encoder)"
         )
 
 
 def _check_grid(grid: tuple[int, int, int]) -> tuple[int, int, int]:
-    if len(grid) != 3 or any(int(g) <= 0 for g in grid):
-        raise ValueError(
-            f"grid must be (t, h, w) token counts, all positive, got {grid!r}; "
-            "use (frames // tubelet, height // patch, width // patch)"
-        )
-    t, h, w = (int(g) for g in grid)
+    try:
+        t, h, w = (_count(g, "grid") for g in grid)
+        _count(t * h * w, "grid's t*h*w")
+    except (InputError, TypeError, ValueError):
+        raise InputError(
+            f"grid must be (t, h, w) token counts, all positive, at most {MAX_TOKENS} tokens in "
+            f"all, got {grid!r}; use (frames // tubelet, height // patch, width // patch)"
+        ) from None
     return t, h, w
 
 
-def _check_batch(batch_size: int) -> None:
-    if int(batch_size) <= 0:
-        raise ValueError(f"batch_size must be positive, got {batch_size!r}")
+def _check_batch(batch_size: int, num_tokens: int) -> int:
+    """batch_size as an int; batch_size * num_tokens is bounded by MAX_MASK_ELEMENTS."""
+    batch = _count(batch_size, "batch_size", high=MAX_MASK_ELEMENTS)
+    if batch * num_tokens > MAX_MASK_ELEMENTS:
+        raise InputError(
+            f"a mask of batch_size={batch} x {num_tokens} tokens has more than "
+            f"{MAX_MASK_ELEMENTS} elements; fix: build masks for smaller batches"
+        )
+    return batch
 
 
 def _uniform(
@@ -75,11 +104,10 @@ def random_mask(
 
     Exactly ``round(ratio * N)`` tokens are masked in every sample.
     """
-    _check_batch(batch_size)
-    if int(num_tokens) <= 0:
-        raise ValueError(f"num_tokens must be positive, got {num_tokens!r}")
+    num_tokens = _count(num_tokens, "num_tokens")
+    batch_size = _check_batch(batch_size, num_tokens)
     k = num_masked(num_tokens, ratio)
-    noise = _uniform((int(batch_size), int(num_tokens)), generator, device)  # (B, N)
+    noise = _uniform((batch_size, num_tokens), generator, device)  # (B, N)
     return _lowest_k_mask(noise, k, device)
 
 
@@ -96,12 +124,12 @@ def tube_mask(
     ``grid`` is (t, h, w) in tokens. Returns (B, t*h*w) bool, True = masked, token order t-major.
     Exactly ``round(ratio * h * w)`` tokens per temporal slice, so ``t`` times that per sample.
     """
-    _check_batch(batch_size)
     t, h, w = _check_grid(grid)
+    batch_size = _check_batch(batch_size, t * h * w)
     k = num_masked(h * w, ratio)
-    noise = _uniform((int(batch_size), h * w), generator, device)  # (B, h*w)
+    noise = _uniform((batch_size, h * w), generator, device)  # (B, h*w)
     spatial = _lowest_k_mask(noise, k, device)  # (B, h*w)
-    return spatial.unsqueeze(1).expand(-1, t, -1).reshape(int(batch_size), t * h * w)
+    return spatial.unsqueeze(1).expand(-1, t, -1).reshape(batch_size, t * h * w)
 
 
 def make_mask(
@@ -119,7 +147,7 @@ def make_mask(
     if kind == "random":
         t, h, w = _check_grid(grid)
         return random_mask(batch_size, t * h * w, ratio, generator=generator, device=device)
-    raise ValueError(f"mask kind must be 'tube' or 'random', got {kind!r}")
+    raise InputError(f"mask kind must be 'tube' or 'random', got {kind!r}")
 
 
 def running_cell_mask(
@@ -143,22 +171,23 @@ def running_cell_mask(
     When t is a multiple of 4, every spatial position is kept in exactly ``t * keep_ratio``
     slices, so with a tube encoder mask the overlap has the same size in every sample.
     """
-    _check_batch(batch_size)
     t, h, w = _check_grid(grid)
+    batch_size = _check_batch(batch_size, t * h * w)
     if h % 2 or w % 2:
-        raise ValueError(
+        raise InputError(
             f"running-cell masking tiles 2x2 cells, so the token grid h and w must be even, "
             f"got h={h}, w={w}; use an input size that is an even multiple of the patch size"
         )
+    _check_ratio(keep_ratio, "keep_ratio")
     n_keep = round(4 * float(keep_ratio))
     if abs(4 * float(keep_ratio) - n_keep) > 1e-6 or not 0 < n_keep < 4:
-        raise ValueError(
+        raise InputError(
             "keep_ratio must give the decoder 1, 2 or 3 of the 4 slots of a 2x2 cell, i.e. be "
             f"0.25, 0.5 or 0.75, got {keep_ratio!r}; V2 uses 0.5"
         )
     n_drop = 4 - n_keep
     draw_device = generator.device if generator is not None else device
-    ptr = torch.randint(0, 4, (int(batch_size),), generator=generator, device=draw_device)
+    ptr = torch.randint(0, 4, (batch_size,), generator=generator, device=draw_device)
     ptr = ptr.to(device) if device is not None else ptr  # (B,)
     out_device = ptr.device
     ys = torch.arange(h, device=out_device)

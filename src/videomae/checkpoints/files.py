@@ -11,8 +11,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import pickle
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import torch
@@ -30,6 +31,7 @@ __all__ = [
     "WEIGHTS_NAME",
     "WEIGHT_FILES",
     "is_weight_file",
+    "load_torch_file",
     "read_state_dict",
     "weight_files",
     "with_variant",
@@ -71,20 +73,54 @@ def with_variant(filename: str, variant: str | None) -> str:
     return f"{stem}.{variant}.{suffix}"
 
 
+def _shard_names(index_file: Path) -> list[str]:
+    """The shard file names an index lists, refused unless each is a plain name in its folder."""
+    try:
+        index = json.loads(index_file.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CheckpointError(
+            f"{index_file} is not a readable JSON index ({err}); fix: restore it from the "
+            "checkpoint's source or re-save the model with save_pretrained"
+        ) from None
+    weight_map = index.get("weight_map") if isinstance(index, dict) else None
+    if not isinstance(weight_map, dict) or not weight_map:
+        raise CheckpointError(
+            f"{index_file} has no 'weight_map' (a JSON object of tensor name -> shard file); "
+            "fix: restore the index from the checkpoint's source or re-save the model"
+        )
+    names = sorted({str(v) for v in weight_map.values()})
+    for name in names:
+        parts = PurePosixPath(name.replace("\\", "/")).parts
+        if not parts or PurePosixPath(name).is_absolute() or ".." in parts or ":" in name:
+            raise CheckpointError(
+                f"{index_file} names shard {name!r}, which is outside the model folder; shards "
+                "must be plain file names beside the index, and paths escaping the folder are "
+                "refused; fix: use an index whose weight_map names files in its own folder"
+            )
+    return names
+
+
 def weight_files(
     name_or_path: str | os.PathLike, variant: str | None = None, **hub: Any
 ) -> list[Path]:
     """The weight file(s) of a folder or hub id: the first of WEIGHT_FILES (named for
-    ``variant``, if given) found, an index resolved to its shards."""
+    ``variant``, if given) found, an index resolved to its shards (each confined to the folder)."""
     for filename in (with_variant(f, variant) for f in WEIGHT_FILES):
         found = resolve_file(name_or_path, filename, required=False, **hub)
         if found is None:
             continue
-        if filename.endswith(".index.json"):
-            index = json.loads(found.read_text(encoding="utf-8"))
-            shards = sorted(set(index["weight_map"].values()))
-            return [resolve_file(name_or_path, s, **hub) for s in shards]
-        return [found]
+        if not filename.endswith(".index.json"):
+            return [found]
+        shards = []
+        for shard in _shard_names(found):
+            path = resolve_file(name_or_path, shard, required=False, **hub)
+            if path is None:
+                raise CheckpointError(
+                    f"{found} lists shard {shard!r}, which is missing; fix: download every "
+                    "shard the index names into the same folder"
+                )
+            shards.append(path)
+        return shards
     names = ", ".join(with_variant(f, variant) for f in WEIGHT_FILES)
     where = f"{name_or_path}" + (
         f" (subfolder {hub['subfolder']!r})" if hub.get("subfolder") else ""
@@ -95,21 +131,75 @@ def weight_files(
     )
 
 
+def _refused(path: Path, err: BaseException) -> str | None:
+    """Why torch's weights-only reader refused `path` on purpose, or None for a broken file."""
+    text = str(err)
+    if "legacy .tar format" in text:
+        return "it is in torch's legacy .tar format, which cannot be read without unpickling"
+    if isinstance(err, pickle.UnpicklingError):
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+        return "it holds pickled Python objects besides tensors" + (
+            f" (it contains {found.group(1)})" if found else ""
+        )
+    return None
+
+
+def load_torch_file(
+    path: str | os.PathLike,
+    *,
+    safe_globals: list | tuple = (),
+    refused_error: type[Exception] = CheckpointError,
+) -> Any:
+    """``torch.load(weights_only=True)`` whose failures are errors of ours naming the file and the
+    fix: a refused pickle (objects, legacy tar) raises `refused_error`; a missing, empty,
+    truncated or corrupt file raises CheckpointError. Never unpickles arbitrary objects."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint file not found: {path}; fix: check the path")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{path} is empty (0 bytes); fix: re-download or re-save it")
+    try:
+        with torch.serialization.safe_globals(list(safe_globals)):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for broken files
+        why = _refused(path, err)
+        if why is not None:
+            raise refused_error(
+                f"{path} was not loaded: {why}. We refuse to unpickle untrusted files "
+                "(torch.load(weights_only=True) only). Fix: in an environment where you trust "
+                "the file, re-save just the tensors, e.g. `sd = torch.load(path, "
+                "weights_only=False)['model']; torch.save(sd, 'clean.pth')`, or as safetensors"
+            ) from None
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+        raise CheckpointError(
+            f"{path} is truncated or corrupt and could not be read ({type(err).__name__}: "
+            f"{first}); fix: re-download or re-save the checkpoint"
+        ) from None
+
+
+def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
+    if path.is_file() and path.stat().st_size == 0:
+        raise CheckpointError(f"{path} is empty (0 bytes); fix: re-download or re-save it")
+    try:
+        return load_file(str(path))
+    except Exception as err:  # SafetensorError, OSError, ...
+        raise CheckpointError(
+            f"{path} is truncated or corrupt and could not be read as safetensors "
+            f"({type(err).__name__}: {err}); fix: re-download or re-save the checkpoint"
+        ) from None
+
+
 def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Tensors from a .safetensors file, or a .bin/.pt/.pth file via weights_only unpickling."""
     path = Path(path)
     if path.suffix == ".safetensors":
-        return load_file(str(path))
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
+        return _read_safetensors(path)
+    state = load_torch_file(path)
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(
-            f"{path} could not be loaded with torch.load(weights_only=True): {err}. We refuse to "
-            "unpickle arbitrary objects from untrusted files; re-save the state dict as "
-            "safetensors or as a plain dict of tensors"
-        ) from None
-    if not isinstance(state, dict):
-        raise CheckpointError(f"{path} does not hold a state dict (got {type(state).__name__})")
+            f"{path} does not hold a state dict of name -> tensor (got {type(state).__name__}); "
+            "fix: save model.state_dict() itself"
+        )
     return state
 
 

@@ -14,8 +14,9 @@ from torch import Tensor
 
 from videomae.checkpoints.original import Converted, convert_original
 from videomae.checkpoints.structure import Dims, dims
-from videomae.config import PRESETS, size_pair
+from videomae.config import size_pair
 from videomae.errors import CheckpointConversionError
+from videomae.presets import PRESETS
 
 __all__ = ["CLI_FLAGS", "ORIGINAL_LAYER_NORM_EPS", "config_from", "infer_config"]
 

@@ -13,8 +13,6 @@ in :mod:`videomae.checkpoints.keys`.
 from __future__ import annotations
 
 import argparse
-import pickle
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +21,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from videomae.checkpoints.files import load_torch_file
 from videomae.checkpoints.keys import original_targets, unsupported_features
 from videomae.checkpoints.structure import check_shapes, dims
-from videomae.errors import CheckpointConversionError
+from videomae.errors import CheckpointConversionError, CheckpointError
 from videomae.modeling.embeddings import sinusoid_table
 
 __all__ = ["Converted", "convert_original", "convert_state_dict", "load_original_checkpoint"]
@@ -52,20 +51,8 @@ def load_original_checkpoint(path: str | Path) -> dict[str, Tensor]:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"original checkpoint not found: {path}")
-    try:
-        with torch.serialization.safe_globals(_SAFE_GLOBALS):
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(err))
-        what = f" (it contains {found.group(1)})" if found else ""
-        raise CheckpointConversionError(
-            f"{path} holds pickled Python objects besides tensors{what}; we refuse to unpickle "
-            "untrusted files (torch.load(weights_only=True) only). Fix: in an environment where "
-            "you trust the file, re-save just the weights, e.g. "
-            "`sd = torch.load(path, weights_only=False)['model']; torch.save(sd, 'clean.pth')`, "
-            "and convert clean.pth."
-        ) from err
+        raise CheckpointError(f"original checkpoint not found: {path}; fix: check the path")
+    obj = load_torch_file(path, safe_globals=_SAFE_GLOBALS, refused_error=CheckpointConversionError)
     return _strip_prefixes(_unwrap(obj, path))
 
 

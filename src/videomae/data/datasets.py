@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from videomae.data.lists import Sample
+from videomae.data.formats.common import Sample
 from videomae.data.randaugment import rand_augment
 from videomae.data.transforms import (
     horizontal_flip,

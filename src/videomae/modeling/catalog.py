@@ -8,8 +8,9 @@ from typing import Any
 
 import torch
 
-from videomae.config import PRESETS, VideoMAEConfig
+from videomae.config import VideoMAEConfig
 from videomae.modeling.models import VideoMAEForPreTraining, VideoMAEForVideoClassification
+from videomae.presets import PRESETS
 
 
 @dataclass(frozen=True)

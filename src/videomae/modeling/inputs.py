@@ -6,40 +6,81 @@ from __future__ import annotations
 import torch
 
 from videomae.config import VideoMAEConfig
+from videomae.errors import InputError
 
-__all__ = ["check_decoder_mask", "check_grid", "check_mask", "token_grid_of"]
+__all__ = ["check_decoder_mask", "check_grid", "check_mask", "check_pixels", "token_grid_of"]
+
+_USE_PROCESSOR = (
+    "fix: prepare videos with VideoMAEImageProcessor / VideoMAEVideoProcessor (or "
+    "videomae.inference), which scale to [0, 1] and normalise with the model's mean and std"
+)
+
+
+def _all_finite(x: torch.Tensor) -> bool:
+    """True when no element is NaN/Inf. A sum (accumulated in float32, or float64 for float64
+    input) is finite exactly when every element is, unless it overflows; only then is the exact,
+    slower elementwise test run."""
+    acc = torch.float64 if x.dtype == torch.float64 else torch.float32
+    if bool(torch.isfinite(x.sum(dtype=acc))):
+        return True
+    return bool(torch.isfinite(x).all())
+
+
+def check_pixels(pixel_values: torch.Tensor) -> None:
+    """Refuse values the model would turn into silently wrong outputs: integer pixels (0..255
+    read as normalised input) and NaN/Inf. The finiteness check is one sum over the input."""
+    if not pixel_values.is_floating_point():
+        raise InputError(
+            f"pixel_values has dtype {pixel_values.dtype}; expected floating point, normalised "
+            f"pixels (raw 0..255 values would be read as normalised input); {_USE_PROCESSOR}"
+        )
+    if not _all_finite(pixel_values):
+        raise InputError(
+            f"pixel_values of shape {tuple(pixel_values.shape)} contains NaN or Inf; expected "
+            f"finite, normalised pixels; {_USE_PROCESSOR}, and check the decoded frames"
+        )
 
 
 def token_grid_of(pixel_values: torch.Tensor, config: VideoMAEConfig) -> tuple[int, int, int]:
     """Validate `pixel_values` (B, T, C, H, W) against the config; return its token grid."""
     if not isinstance(pixel_values, torch.Tensor):
-        raise TypeError(f"pixel_values must be a torch.Tensor, got {type(pixel_values).__name__}")
+        raise InputError(
+            f"pixel_values must be a torch.Tensor of shape (B, T, C, H, W), got "
+            f"{type(pixel_values).__name__}; {_USE_PROCESSOR}"
+        )
     if pixel_values.ndim != 5:
-        raise ValueError(
-            "pixel_values must have 5 dimensions (batch, frames, channels, height, width); "
+        raise InputError(
+            "pixel_values must have 5 dimensions (B, T, C, H, W) = (batch, frames, channels, "
+            "height, width); "
             f"got shape {tuple(pixel_values.shape)}. For one video add a batch axis with "
             "pixel_values.unsqueeze(0)"
         )
-    _, t, c, h, w = pixel_values.shape
+    b, t, c, h, w = pixel_values.shape
+    if min(t, h, w) == 0:
+        raise InputError(
+            f"pixel_values has an empty dimension: shape {tuple(pixel_values.shape)}, expected "
+            "(B, T, C, H, W) with every size positive"
+        )
     if c != config.num_channels:
         hint = ""
         if t == config.num_channels:
             hint = " (it looks channels-first: use pixel_values.permute(0, 2, 1, 3, 4))"
-        raise ValueError(
+        raise InputError(
             f"pixel_values has {c} channels at dim 2, the config expects "
-            f"num_channels={config.num_channels}; layout is (batch, frames, channels, height, "
-            f"width){hint}"
+            f"num_channels={config.num_channels}; layout is (B, T, C, H, W) = (batch, frames, "
+            f"channels, height, width){hint}"
         )
     ts = config.tubelet_size
     p = config.patch_hw[0]
     if t % ts:
-        raise ValueError(
+        raise InputError(
             f"number of frames {t} is not divisible by tubelet_size={ts}; sample a multiple of {ts}"
         )
     if h % p or w % p:
-        raise ValueError(
+        raise InputError(
             f"frame size {h}x{w} is not divisible by patch_size={p}; resize or crop to a multiple"
         )
+    check_pixels(pixel_values)
     return t // ts, h // p, w // p
 
 
@@ -52,7 +93,7 @@ def check_grid(
     ts, p = config.tubelet_size, config.patch_hw[0]
     got = f"{t * ts} frames of {h * p}x{w * p}"
     exp_h, exp_w = config.image_hw
-    raise ValueError(
+    raise InputError(
         f"input is {got}, the model was configured for {config.num_frames} frames of "
         f"{exp_h}x{exp_w}; resize/sample the input to match, or pass "
         "interpolate_pos_encoding=True to resize the position table"
@@ -64,16 +105,16 @@ def check_mask(
 ) -> torch.Tensor:
     """Validate a (B, N) boolean mask with the same number of True per sample; broadcast (N,)."""
     if not isinstance(mask, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(mask).__name__}")
+        raise InputError(f"{name} must be a torch.Tensor, got {type(mask).__name__}")
     if mask.dtype != torch.bool:
-        raise ValueError(
+        raise InputError(
             f"{name} must be a torch.bool tensor (True = masked), got dtype {mask.dtype}; "
             f"convert with {name}.bool() if it holds 0/1"
         )
     if mask.ndim == 1:
         mask = mask.unsqueeze(0)
     if mask.ndim != 2 or mask.shape[1] != num_tokens or mask.shape[0] not in (1, batch_size):
-        raise ValueError(
+        raise InputError(
             f"{name} must have shape (batch_size, num_tokens) = ({batch_size}, {num_tokens}), "
             f"got {tuple(mask.shape)}; num_tokens = (frames/tubelet)*(height/patch)*(width/patch)"
         )
@@ -81,7 +122,7 @@ def check_mask(
         mask = mask.expand(batch_size, -1)
     counts = mask.sum(dim=1)
     if batch_size > 1 and bool((counts != counts[0]).any()):
-        raise ValueError(
+        raise InputError(
             f"{name} must mask the same number of tokens in every sample, got counts "
             f"{counts.tolist()}; use videomae.masking.tube_mask or random_mask"
         )
@@ -101,9 +142,10 @@ def check_decoder_mask(
     decoded = decoder_mask.to(mask.device)
     counts = decoded.sum(1)
     if bool((counts != counts[0]).any()) or int(counts[0]) == 0:
-        raise ValueError(
-            "decoder_mask must select the same, non-zero number of tokens per sample, got "
-            f"{counts.tolist()}; build it with videomae.masking.running_cell_mask on the same grid"
+        raise InputError(
+            "bool_masked_pos & decoder_mask must select the same, non-zero number of "
+            f"tokens per sample, got {counts.tolist()}; build decoder_mask with "
+            "videomae.masking.running_cell_mask on the same grid"
         )
     weight = mask[decoded].reshape(batch_size, -1)  # (B, n): masked AND decoded
     if not bool(weight.any()):

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from videomae.errors import ConfigError
 from videomae.modeling.attention import VideoMAEAttention
 
 
@@ -36,7 +37,10 @@ _ACTIVATIONS: dict[str, tuple[Callable, Callable | None]] = {
 def activation(name: str) -> tuple[Callable, Callable | None]:
     """The activation called ``name`` in configs, and its in-place form (None if it has none)."""
     if name not in _ACTIVATIONS:
-        raise ValueError(f"hidden_act {name!r} is not supported; use one of {sorted(_ACTIVATIONS)}")
+        raise ConfigError(
+            f"config field hidden_act={name!r} is not supported; fix: use one of "
+            f"{sorted(_ACTIVATIONS)}"
+        )
     return _ACTIVATIONS[name]
 
 

@@ -14,11 +14,12 @@ import torch
 from torch import nn
 
 from videomae.config import VideoMAEConfig
+from videomae.errors import InputError
 from videomae.modeling.attention import VideoMAESelfAttention, check_attn_implementation
 from videomae.modeling.conveniences import ModelConveniences
 from videomae.modeling.embeddings import PositionTableCache, VideoMAEEmbeddings
 from videomae.modeling.inputs import check_decoder_mask, check_grid, check_mask, token_grid_of
-from videomae.modeling.layers import VideoMAELayer, run_blocks
+from videomae.modeling.layers import VideoMAELayer, activation, run_blocks
 from videomae.modeling.losses import (
     classification_loss,
     infer_problem_type,
@@ -30,7 +31,8 @@ from videomae.modeling.outputs import (
     ImageClassifierOutput,
     VideoMAEForPreTrainingOutput,
 )
-from videomae.modeling.pretrained import load_pretrained, save_pretrained
+from videomae.modeling.pretrained import load_pretrained
+from videomae.modeling.saving import save_pretrained
 from videomae.push import push_to_hub
 
 
@@ -48,6 +50,7 @@ class VideoMAEPreTrainedModel(ModelConveniences, nn.Module):
         if not isinstance(config, VideoMAEConfig):
             config = VideoMAEConfig.from_dict(config.to_dict())  # e.g. transformers' config
         config.validate()
+        activation(config.hidden_act)  # an unknown name fails before any layer is allocated
         self.config = config
 
     # --- init -----------------------------------------------------------------
@@ -180,7 +183,7 @@ class VideoMAEModel(VideoMAEPreTrainedModel):
             )
             bool_masked_pos = bool_masked_pos.to(pixel_values.device)
             if bool(bool_masked_pos.all()):
-                raise ValueError("bool_masked_pos masks every token; keep at least one visible")
+                raise InputError("bool_masked_pos masks every token; keep at least one visible")
         x = self.embeddings(pixel_values, bool_masked_pos, grid)  # (B, n_visible, D)
         x, hidden, attns = self.encoder(x, output_hidden_states, output_attentions)
         if self.layernorm is not None:

@@ -20,15 +20,13 @@ from typing import Any
 
 import torch
 
-from videomae._io import atomic_folder
-from videomae.checkpoints.files import is_weight_file, read_state_dict, weight_files, write_weights
+from videomae.checkpoints.files import read_state_dict, weight_files
 from videomae.checkpoints.infer import infer_config
-from videomae.checkpoints.keys import looks_original, to_disk_layout, to_memory_layout
+from videomae.checkpoints.keys import looks_original, to_memory_layout
 from videomae.checkpoints.original import convert_state_dict, load_original_checkpoint
 from videomae.config import CONFIG_NAME, VideoMAEConfig
 from videomae.errors import CheckpointError, ConfigError
 from videomae.hub import HUB_KWARGS
-from videomae.push import push_folder
 from videomae.runtime import parse_dtype, resolve_device
 
 __all__ = [
@@ -36,9 +34,7 @@ __all__ = [
     "align_prefix",
     "load_pretrained",
     "load_weights",
-    "save_pretrained",
     "summarize_keys",
-    "write_config",
 ]
 
 logger = logging.getLogger("videomae")
@@ -131,6 +127,29 @@ def _log_loading(info: LoadingInfo, name: str, source: str) -> None:
         )
 
 
+_ENCODER_PREFIXES = ("embeddings.", "encoder.", "videomae.embeddings.", "videomae.encoder.")
+
+
+def _check_encoder_loaded(info: LoadingInfo, source: str) -> None:
+    """A checkpoint must supply the whole encoder: a random encoder behind a trained head (or
+    decoder) gives confident, meaningless outputs. A new head or decoder is fine (warned)."""
+    fresh = info.missing_keys + [k for k, _, _ in info.mismatched_keys]
+    missing = sorted(k for k in fresh if k.startswith(_ENCODER_PREFIXES))
+    extra = sorted(k for k in info.unexpected_keys if k.startswith(_ENCODER_PREFIXES))
+    if missing or extra:
+        found = f"missing or of another shape: {summarize_keys(missing)}" if missing else ""
+        if extra:
+            found += ("; " if found else "") + f"not in the model: {summarize_keys(extra)}"
+        raise CheckpointError(
+            f"{source} does not match the encoder this model's config describes: {found}. "
+            "Loading would run a partly random or truncated encoder; fix: point at a complete "
+            "checkpoint whose config.json matches its weights (a "
+            "pre-training or fine-tuned model folder whose config.json matches its weights); "
+            "for random weights on purpose build the model from its config, e.g. "
+            "VideoMAEForVideoClassification(config)"
+        )
+
+
 def load_weights(
     model: torch.nn.Module,
     state_dict: dict[str, torch.Tensor],
@@ -150,6 +169,7 @@ def load_weights(
             "ignore_mismatched_sizes=True to re-initialise these tensors (e.g. a new "
             "classifier head with another num_labels)"
         )
+    _check_encoder_loaded(info, source)
     model.load_state_dict(usable, strict=False)
     _log_loading(info, type(model).__name__, source)
     return info
@@ -316,76 +336,3 @@ def load_pretrained(cls: type, name_or_path: str | os.PathLike, **kwargs: Any) -
         model = model.to(args.device)
     model.eval()
     return (model, info.as_dict()) if args.output_loading_info else model
-
-
-# --------------------------------------------------------------------------- save_pretrained
-_PUSH_KWARGS = ("private", "token", "commit_message", "commit_description", "revision", "create_pr")
-
-
-def write_config(model: torch.nn.Module, directory: str | os.PathLike) -> Path:
-    """The model's ``config.json`` (its class in ``architectures``, its weights' dtype)."""
-    config = model.config.copy()
-    config.architectures = [type(model).__name__]
-    config.dtype = next(model.parameters()).dtype
-    return config.save_pretrained(directory)
-
-
-def save_pretrained(
-    model: torch.nn.Module,
-    save_directory: str | os.PathLike,
-    *,
-    safe_serialization: bool = True,
-    max_shard_size: int | str | None = None,
-    state_dict: dict[str, torch.Tensor] | None = None,
-    push_to_hub: bool = False,
-    **kwargs: Any,
-) -> Path:
-    """config.json + weights in transformers' on-disk layout, swapped in as a whole folder.
-
-    Saving over an existing folder replaces its config and weight files (any layout) at once;
-    other files there (a processor config, a README) are kept. A failure or a kill leaves the
-    old folder as it was; a full disk raises DiskFullError naming the file. ``state_dict``
-    replaces the model's own tensors (as in transformers, e.g. the Trainer's);
-    ``push_to_hub=True`` then uploads the folder to ``repo_id`` (default: the folder's name)
-    with the keywords of :func:`videomae.push.push_folder`.
-    """
-    unknown = sorted(set(kwargs) - set(_PUSH_KWARGS) - {"repo_id", "is_main_process"})
-    if unknown:
-        raise ConfigError(f"save_pretrained got unknown keyword(s) {unknown}")
-    directory = Path(save_directory)
-    if not kwargs.get("is_main_process", True):
-        return directory
-    with atomic_folder(directory, replaces=is_model_file) as tmp:
-        write_model_files(
-            model,
-            tmp,
-            state_dict=state_dict,
-            safe_serialization=safe_serialization,
-            max_shard_size=max_shard_size,
-        )
-    if push_to_hub:
-        push = {k: kwargs[k] for k in _PUSH_KWARGS if k in kwargs}
-        push_folder(directory, kwargs.get("repo_id") or directory.resolve().name, **push)
-    return directory
-
-
-def write_model_files(
-    model: torch.nn.Module,
-    directory: Path,
-    *,
-    state_dict: dict[str, torch.Tensor] | None = None,
-    safe_serialization: bool = True,
-    max_shard_size: int | str | None = None,
-) -> None:
-    """``config.json`` and the weights into ``directory`` (a folder being built, not yet live)."""
-    source = model.state_dict() if state_dict is None else state_dict
-    state = {k: v.detach().contiguous().cpu() for k, v in to_disk_layout(source).items()}
-    write_config(model, directory)
-    write_weights(
-        directory, state, safe_serialization=safe_serialization, max_shard_size=max_shard_size
-    )
-
-
-def is_model_file(name: str) -> bool:
-    """A file a model save owns: ``config.json`` and weight files of any layout."""
-    return name == CONFIG_NAME or is_weight_file(name)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from videomae.modeling.pretrained import write_config
+from videomae.modeling.saving import write_config
 
 __all__ = ["ModelFolderCallback"]
 

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from videomae.errors import InputError
+
 __all__ = ["BatchFeature", "pack"]
 
 
@@ -40,10 +42,10 @@ def pack(videos: list[Any], return_tensors: str | None) -> BatchFeature:
             return BatchFeature(pixel_values=videos)
         return BatchFeature(pixel_values=[list(v) for v in videos])
     if return_tensors not in ("pt", "np"):
-        raise ValueError(f"return_tensors must be 'pt', 'np' or None, got {return_tensors!r}")
+        raise InputError(f"return_tensors must be 'pt', 'np' or None, got {return_tensors!r}")
     shapes = {tuple(v.shape) for v in videos}
     if len(shapes) > 1:
-        raise ValueError(
+        raise InputError(
             f"cannot stack videos of shapes {sorted(shapes)} into one batch; give every video the "
             "same number of frames, or pass return_tensors=None to get a list"
         )

@@ -10,13 +10,15 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from videomae._io import atomic_write_text
-from videomae.errors import CheckpointError, ConfigError
+from videomae.config_rules import FIELD_LIMITS
+from videomae.errors import CheckpointError, ConfigError, InputError, InputTypeError
 from videomae.hub import HUB_KWARGS, resolve_file
 from videomae.processing.ops import PIL_BILINEAR, as_channel_tuple, check_resample
 from videomae.push import push_to_hub
@@ -79,27 +81,50 @@ METADATA_KEYS = frozenset(
 )
 
 
+#: largest resize / crop side a processor (or its preprocessor_config.json) may ask for
+MAX_SIDE = FIELD_LIMITS["image_size"][1]
+
+
 class ProcessorConfigNotFoundError(CheckpointError, FileNotFoundError):
     """A local path holds no ``preprocessor_config.json`` (or does not exist)."""
 
 
+def _side(value: Any, name: str) -> int:
+    """One output side: an integer in [1, MAX_SIDE]."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = number and math.isfinite(value) and value == int(value)
+    if not ok or not 1 <= value <= MAX_SIDE:
+        raise InputError(f"{name} sizes must be integers in [1, {MAX_SIDE}], got {value!r}")
+    return int(value)
+
+
 def size_dict(size: Any, *, default_to_square: bool, name: str) -> dict[str, int]:
-    """Turn ``size`` (int, (h, w) or dict) into transformers' size dict, checking its keys."""
+    """Turn ``size`` (int, (h, w) or dict) into transformers' size dict, checking its keys and
+    that every side is an integer in [1, MAX_SIDE]."""
     if isinstance(size, bool):
-        raise TypeError(f"{name} must be an int, (height, width) or a dict, got {size!r}")
+        raise InputTypeError(f"{name} must be an int, (height, width) or a dict, got {size!r}")
     if isinstance(size, int):
-        return {"height": size, "width": size} if default_to_square else {"shortest_edge": size}
+        side = _side(size, name)
+        return {"height": side, "width": side} if default_to_square else {"shortest_edge": side}
     if isinstance(size, (tuple, list)) and len(size) == 2:
-        return {"height": int(size[0]), "width": int(size[1])}
+        return {"height": _side(size[0], name), "width": _side(size[1], name)}
     if isinstance(size, Mapping):
-        d = {k: int(v) for k, v in size.items() if v is not None}
+        d = {k: _side(v, name) for k, v in size.items() if v is not None}
         if set(d) == {"shortest_edge"} or set(d) == {"height", "width"}:
             return d
-        raise ValueError(
+        raise InputError(
             f"{name} must have the keys {{'shortest_edge'}} or {{'height', 'width'}}, got "
             f"{sorted(d)}; e.g. {name}={{'shortest_edge': 224}}"
         )
-    raise TypeError(f"{name} must be an int, (height, width) or a dict, got {size!r}")
+    raise InputTypeError(f"{name} must be an int, (height, width) or a dict, got {size!r}")
+
+
+def check_factor(value: Any) -> float:
+    """rescale_factor: a finite number."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok:
+        raise InputError(f"rescale_factor must be a finite number such as 1/255, got {value!r}")
+    return float(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -150,9 +175,9 @@ def read_config_file(
         with open(path, encoding="utf-8") as f:
             config = json.load(f)
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON ({err})") from err
+        raise InputError(f"{path} is not valid JSON ({err})") from err
     if not isinstance(config, dict):
-        raise ValueError(f"{path} must hold a JSON object, got {type(config).__name__}")
+        raise InputError(f"{path} must hold a JSON object, got {type(config).__name__}")
     return config
 
 
@@ -201,9 +226,9 @@ class ProcessorBase:
             name="crop_size",
         )
         if "shortest_edge" in self.crop_size:
-            raise ValueError("crop_size needs 'height' and 'width', got 'shortest_edge'")
+            raise InputError("crop_size needs 'height' and 'width', got 'shortest_edge'")
         self.do_rescale = bool(do_rescale)
-        self.rescale_factor = float(rescale_factor)
+        self.rescale_factor = check_factor(rescale_factor)
         self.do_normalize = bool(do_normalize)
         self.image_mean = list(
             as_channel_tuple(
@@ -223,7 +248,7 @@ class ProcessorBase:
         """This processor's settings with per-call overrides applied and checked."""
         unknown = set(overrides) - set(CONFIG_KEYS)
         if unknown:
-            raise TypeError(
+            raise InputTypeError(
                 f"unexpected arguments {sorted(unknown)}; per-call overrides are {list(CONFIG_KEYS)}"
             )
         s = {k: getattr(self, k) for k in CONFIG_KEYS}
@@ -231,8 +256,11 @@ class ProcessorBase:
         s["size"] = size_dict(s["size"], default_to_square=False, name="size")
         s["crop_size"] = size_dict(s["crop_size"], default_to_square=True, name="crop_size")
         s["resample"] = check_resample(s["resample"])
+        s["rescale_factor"] = check_factor(s["rescale_factor"])
         s["image_mean"] = as_channel_tuple(s["image_mean"], "image_mean")
         s["image_std"] = as_channel_tuple(s["image_std"], "image_std")
+        if 0.0 in s["image_std"]:
+            raise InputError(f"image_std must not contain 0 (it divides), got {s['image_std']}")
         return s
 
     # ---- serialisation ---------------------------------------------------------------------

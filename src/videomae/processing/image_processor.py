@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from videomae.errors import InputError
 from videomae.processing.batch import BatchFeature, pack
 from videomae.processing.config import ProcessorBase
 from videomae.processing.inputs import frame_to_hwc, frames_of, split_videos
@@ -23,14 +24,14 @@ def _check_resizable(frame: np.ndarray) -> bool:
     """Raise unless a non-uint8 frame can go through PIL; True when it is on the [0, 1] scale."""
     if np.allclose(frame, frame.astype(np.int64)):
         if frame.min() < 0 or frame.max() > 255:
-            raise ValueError(
+            raise InputError(
                 f"frame values must lie in [0, 255] to be resized, got [{frame.min()}, "
                 f"{frame.max()}]; clip or rescale them first"
             )
         return False
     if frame.min() >= 0 and frame.max() <= 1:
         return True
-    raise ValueError(
+    raise InputError(
         f"float frame values must lie in [0, 1] or be whole numbers in [0, 255], got "
         f"[{frame.min()}, {frame.max()}]"
     )
@@ -90,7 +91,7 @@ class VideoMAEImageProcessor(ProcessorBase):
             frames = [self._process_frame(f, s, input_data_format) for f in frames_of(video)]
             shapes = {f.shape for f in frames}
             if len(shapes) > 1:
-                raise ValueError(
+                raise InputError(
                     f"frames of one video end up with different shapes {sorted(shapes)}; use "
                     "do_center_crop=True or size={'height': h, 'width': w}"
                 )

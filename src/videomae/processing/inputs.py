@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from videomae.errors import InputError, InputTypeError
+
 __all__ = ["frame_to_hwc", "frames_of", "infer_channels_first", "split_videos", "video_to_tchw"]
 
 
@@ -74,11 +76,15 @@ def split_videos(
     if paths and is_path(videos):
         return [videos], True
     if is_array(videos):
-        if videos.ndim == 5:
+        if videos.ndim == 5 and (videos.shape[0] or not allow_empty):
+            _check_not_empty(videos)
             return list(videos), False
+        if videos.ndim == 5:
+            return [], False
+        _check_not_empty(videos)
         if videos.ndim == 4 or (frame_lists and videos.ndim in (2, 3)):
             return [videos], True
-        raise ValueError(
+        raise InputError(
             "a video must be a (T, H, W, C) or (T, C, H, W) array, or a batch of them "
             f"(B, T, ...), got shape {tuple(videos.shape)}"
         )
@@ -88,16 +94,27 @@ def split_videos(
         if not videos:
             if allow_empty:
                 return [], False
-            raise ValueError("got an empty list of videos; pass at least one video")
+            raise InputError("got an empty list of videos; pass at least one video")
         if frame_lists and all(is_frame(v) for v in videos):
+            for frame in videos:
+                _check_not_empty(frame)
             return [list(videos)], True  # one video as a list of frames
         for video in videos:
             _check_video(video, paths=paths, frame_lists=frame_lists)
         return list(videos), False
-    raise TypeError(
+    raise InputTypeError(
         f"videos must be {_kinds(paths, frame_lists)}, a 5-D batch, or a list of these, got "
         f"{describe(videos)}"
     )
+
+
+def _check_not_empty(x: Any) -> None:
+    """Arrays with a zero-sized dimension hold no pixels: an error, not a division by zero."""
+    if is_array(x) and 0 in tuple(x.shape):
+        raise InputError(
+            f"got an array of shape {tuple(x.shape)} with an empty dimension; every frame "
+            "count, height, width and channel count must be positive"
+        )
 
 
 def _kinds(paths: bool, frame_lists: bool) -> str:
@@ -111,25 +128,27 @@ def _kinds(paths: bool, frame_lists: bool) -> str:
 
 def _check_video(video: Any, *, paths: bool, frame_lists: bool) -> None:
     """Raise unless ``video`` (an item of a list) is one video of an accepted kind."""
+    _check_not_empty(video)
     if (paths and is_path(video)) or (is_array(video) and video.ndim == 4):
         return
     if frame_lists and is_frame(video):
         return  # a one-frame video
     if is_array(video):
-        raise ValueError(
+        raise InputError(
             f"a video must be a (T, H, W, C) or (T, C, H, W) array, got shape {tuple(video.shape)}"
         )
     if frame_lists and isinstance(video, (list, tuple)):
         if not video:
-            raise TypeError("a video given as a list of frames must hold at least one frame")
+            raise InputTypeError("a video given as a list of frames must hold at least one frame")
         for frame in video:
+            _check_not_empty(frame)
             if not is_frame(frame):
-                raise TypeError(
+                raise InputTypeError(
                     "each frame must be a PIL image or an (H, W, C) / (C, H, W) array or "
                     f"tensor, got {describe(frame)}"
                 )
         return
-    raise TypeError(f"each video must be {_kinds(paths, frame_lists)}, got {describe(video)}")
+    raise InputTypeError(f"each video must be {_kinds(paths, frame_lists)}, got {describe(video)}")
 
 
 def frames_of(video: Any) -> list[Any]:
@@ -155,7 +174,7 @@ def infer_channels_first(shape: Sequence[int], fmt: str | None, what: str) -> bo
     """
     if fmt is not None:
         if fmt not in ("channels_first", "channels_last"):
-            raise ValueError(
+            raise InputError(
                 f"input_data_format must be 'channels_first' or 'channels_last', got {fmt!r}"
             )
         return fmt == "channels_first"
@@ -164,7 +183,7 @@ def infer_channels_first(shape: Sequence[int], fmt: str | None, what: str) -> bo
         return True
     if last in (1, 3):
         return False
-    raise ValueError(
+    raise InputError(
         f"cannot find the channel dim of {what} with shape {tuple(shape)}: expected "
         "(H, W, C) or (C, H, W) frames with C = 1 or 3 (RGB); convert RGBA/other layouts to RGB "
         "or pass input_data_format"
@@ -193,7 +212,7 @@ def _to_tensor(x: Any) -> torch.Tensor:
         x = np.asarray(x.convert("RGB") if x.mode not in ("RGB", "L") else x)
     arr = np.asarray(x)
     if arr.dtype == np.uint16 or arr.dtype.kind not in "uif":
-        raise TypeError(f"frames must be uint8 (or float) arrays, got dtype {arr.dtype}")
+        raise InputTypeError(f"frames must be uint8 (or float) arrays, got dtype {arr.dtype}")
     with warnings.catch_warnings():  # read-only arrays (e.g. from decoders) are never written
         warnings.simplefilter("ignore", UserWarning)
         return torch.from_numpy(arr)
@@ -204,13 +223,19 @@ def video_to_tchw(video: Any, fmt: str | None) -> torch.Tensor:
     if isinstance(video, (list, tuple)):
         frames = [_to_tensor(f) for f in video]
         frames = [f.unsqueeze(-1) if f.ndim == 2 else f for f in frames]
+        shapes = sorted({tuple(f.shape) for f in frames})
+        if len(shapes) > 1:
+            raise InputError(
+                f"the frames of one video must all have one shape, got {shapes[:4]}; fix: "
+                "resize them to one size first (or pass them as separate videos)"
+            )
         video = torch.stack(frames)
     else:
         video = _to_tensor(video)
     if video.ndim == 3:  # a single frame
         video = video.unsqueeze(0)
     if video.ndim != 4:
-        raise ValueError(
+        raise InputError(
             f"a video must be (T, H, W, C) or (T, C, H, W), got shape {tuple(video.shape)}"
         )
     if infer_channels_first(video.shape, fmt, "the video"):

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from videomae.errors import InputError, InputTypeError
 from videomae.processing.parallel import map_split, num_workers
 from videomae.runtime import IMAGENET_STANDARD_MEAN, IMAGENET_STANDARD_STD
 
@@ -37,11 +38,15 @@ _TORCH_MODES = {PIL_BILINEAR: "bilinear", PIL_BICUBIC: "bicubic"}
 def check_resample(resample: Any) -> int:
     """``resample`` as a PIL filter id (int)."""
     try:
-        return int(resample)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"resample must be a PIL filter id such as 2 (BILINEAR) or 3 (BICUBIC), got {resample!r}"
-        ) from None
+        value = int(resample)
+    except (TypeError, ValueError, OverflowError):
+        value = None
+    if value is None or value != resample or not 0 <= value <= 5:
+        raise InputTypeError(
+            "resample must be a PIL filter id 0..5 such as 2 (BILINEAR) or 3 (BICUBIC), got "
+            f"{resample!r}"
+        )
+    return value
 
 
 def torch_mode(resample: Any) -> str:
@@ -49,7 +54,7 @@ def torch_mode(resample: Any) -> str:
     resample = check_resample(resample)
     mode = _TORCH_MODES.get(resample)
     if mode is None:
-        raise ValueError(
+        raise InputError(
             f"the torch path supports resample=2 (BILINEAR) or 3 (BICUBIC), got {resample}; "
             "use VideoMAEImageProcessor (PIL) for other filters"
         )
@@ -59,12 +64,17 @@ def torch_mode(resample: Any) -> str:
 def as_channel_tuple(values: Any, name: str) -> tuple[float, ...]:
     """A number, sequence or tensor of per-channel values -> a non-empty tuple of floats."""
     if isinstance(values, (int, float)):
-        return (float(values),)
+        values = [values]
     if isinstance(values, torch.Tensor):
-        values = values.tolist()
-    out = tuple(float(v) for v in values)
-    if not out:
-        raise ValueError(f"{name} must not be empty")
+        values = values.reshape(-1).tolist()
+    try:
+        out = tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        raise InputTypeError(
+            f"{name} must be a number or a sequence of numbers, got {values!r}"
+        ) from None
+    if not out or not all(math.isfinite(v) for v in out) or len(out) > 64:
+        raise InputError(f"{name} must be 1 to 64 finite numbers, got {values!r}")
     return out
 
 
@@ -74,7 +84,7 @@ def broadcast_channels(values: Sequence[float], num_channels: int, name: str) ->
     if len(values) == 1:
         return values * num_channels
     if len(values) != num_channels:
-        raise ValueError(
+        raise InputError(
             f"{name} has {len(values)} values but the frames have {num_channels} channels; "
             f"pass one value per channel"
         )
@@ -84,9 +94,11 @@ def broadcast_channels(values: Sequence[float], num_channels: int, name: str) ->
 def check_frames(frames: torch.Tensor, name: str = "frames") -> None:
     """Raise unless ``frames`` is a tensor with at least (C, H, W) dims."""
     if not isinstance(frames, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor (T, C, H, W), got {type(frames).__name__}")
+        raise InputTypeError(
+            f"{name} must be a torch.Tensor (T, C, H, W), got {type(frames).__name__}"
+        )
     if frames.ndim < 3:
-        raise ValueError(
+        raise InputError(
             f"{name} must be (..., C, H, W) with channels first, got shape {tuple(frames.shape)}; "
             "for (T, H, W, C) frames use frames.permute(0, 3, 1, 2)"
         )
@@ -191,7 +203,7 @@ def center_crop(frames: Any, size: int | tuple[int, int]) -> Any:
     """
     crop_h, crop_w = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
     if frames.ndim < 2:
-        raise ValueError(f"frames must be (..., H, W), got shape {tuple(frames.shape)}")
+        raise InputError(f"frames must be (..., H, W), got shape {tuple(frames.shape)}")
     return center_crop_any(frames, crop_h, crop_w)
 
 
@@ -206,7 +218,7 @@ def spatial_crops(
     """
     check_frames(frames)
     if num_crops < 1:
-        raise ValueError(f"num_crops must be >= 1, got {num_crops}")
+        raise InputError(f"num_crops must be >= 1, got {num_crops}")
     if min(frames.shape[-2:]) != size:
         frames = resize_short_side(frames, size, resample=resample)
     h, w = frames.shape[-2:]
@@ -267,7 +279,7 @@ def scale_shift_cached(
     mean_t = torch.tensor(broadcast_channels(mean, num_channels, "image_mean"), dtype=torch.float64)
     std_t = torch.tensor(broadcast_channels(std, num_channels, "image_std"), dtype=torch.float64)
     if (std_t == 0).any():
-        raise ValueError(f"image_std must be non-zero, got {std_t.tolist()}")
+        raise InputError(f"image_std must be non-zero, got {std_t.tolist()}")
     scale = (r / std_t).float().view(-1, 1, 1)
     shift = (-mean_t / std_t).float().view(-1, 1, 1)
     return scale, shift
