@@ -123,6 +123,7 @@ def export_model(
     meta = _metadata(pipeline, embed, pooling)
     path.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad():
+        module(example)  # builds the cached position table outside tracing: a real constant
         if fmt == "onnx":
             _onnx(module, example, path, "features" if embed else "logits", meta)
         else:
