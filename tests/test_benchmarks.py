@@ -22,6 +22,16 @@ RUNS = {
     "pretrain_step": ["bench_pretrain_step.py", *SMOKE, "--only", "ours_fp32,tf_fp32"],
     "end_to_end": ["bench_end_to_end.py", *SMOKE, "--only", "ours_b1_inline", "--videos", "1"],
     "serve": ["bench_serve.py", "--quick", "--no-save"],
+    "export": ["bench_export.py", *SMOKE, "--batches", "1"],
+    "long_video": [
+        "bench_long_video.py",
+        "--minutes",
+        "0.05",
+        "0.1",
+        "--model",
+        "tiny-32",
+        "--no-save",
+    ],
     "preprocess": [
         "bench_preprocess.py",
         *("--no-save", "--repeats", "2", "--warmup", "1"),

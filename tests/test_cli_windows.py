@@ -33,7 +33,7 @@ def test_classify_windows_json_csv_and_timeline(assets, capsys, tmp_path) -> Non
     assert [x["labels"][0][0] for x in lines] == ["red", "red", "blue", "blue"]
     assert [(x["start_s"], x["end_s"]) for x in lines] == [(0, 1), (1, 2), (2, 3), (3, 4)]
     assert all(set(x) == {"path", "start_s", "end_s", "labels"} for x in lines)
-    rows = list(csv.DictReader(open(table)))
+    rows = list(csv.DictReader(table.read_text().splitlines()))
     assert [r["label_1"] for r in rows] == ["red", "red", "blue", "blue"]
     assert Image.open(png).size[0] > 400
 
@@ -65,7 +65,9 @@ def test_window_flag_errors(assets, capsys, tmp_path) -> None:
     assert main([*two, "--timeline", str(tmp_path / "t.png")]) == 2
     assert "one video" in capsys.readouterr().err
     out = str(tmp_path / "w.npy")
-    assert main(["embed", assets["video"], "--model", assets["clf"], "--windows", "--out", out]) == 2
+    assert (
+        main(["embed", assets["video"], "--model", assets["clf"], "--windows", "--out", out]) == 2
+    )
     assert "safetensors" in capsys.readouterr().err
 
 

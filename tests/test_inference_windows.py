@@ -95,7 +95,7 @@ def test_records_and_csv(assets, tmp_path) -> None:
     assert set(rec) == {"path", "start_s", "end_s", "labels"}
     assert rec["labels"][0][0] == "green" and json.loads(json.dumps(rec)) == rec
     save_windows_csv(tmp_path / "w.csv", wins)
-    rows = list(csv.DictReader(open(tmp_path / "w.csv")))
+    rows = list(csv.DictReader((tmp_path / "w.csv").read_text().splitlines()))
     assert len(rows) == 8 and rows[7]["label_1"] == "blue"
     assert float(rows[7]["start_s"]) == 7.0 and float(rows[7]["end_s"]) == 8.0
     assert set(COLOURS) >= {r["label_2"] for r in rows}

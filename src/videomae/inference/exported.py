@@ -75,7 +75,9 @@ def _parse_meta(text: str | bytes | None, path: Path) -> dict[str, Any]:
     meta = json.loads(text)
     missing = {"config", "preprocessing", "output"} - set(meta)
     if missing:
-        raise CheckpointError(f"{path}: the videomae metadata lacks {sorted(missing)}; re-export it")
+        raise CheckpointError(
+            f"{path}: the videomae metadata lacks {sorted(missing)}; re-export it"
+        )
     return meta
 
 
@@ -111,9 +113,7 @@ class ExportedModel(torch.nn.Module):
             options = ort.SessionOptions()
             if threads:
                 options.intra_op_num_threads = int(threads)
-            self.session = ort.InferenceSession(
-                str(p), options, providers=["CPUExecutionProvider"]
-            )
+            self.session = ort.InferenceSession(str(p), options, providers=["CPUExecutionProvider"])
             text = self.session.get_modelmeta().custom_metadata_map.get(META_KEY)
             self.meta = _parse_meta(text, p)
             self.input_name = self.session.get_inputs()[0].name

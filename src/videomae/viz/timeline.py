@@ -55,7 +55,7 @@ def plot_timeline(
     band, ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 5]})
     colours = {k: f"C{i % 10}" for i, k in enumerate(classes)}
     first = scores.argmax(dim=1).tolist()
-    for s, e, k, row in zip(starts, ends, first, scores):
+    for s, e, k in zip(starts, ends, first):
         band.axvspan(s / scale, e / scale, color=colours.get(k, "0.7"), linewidth=0)
     band.set_yticks([])
     band.set_ylabel("top-1", rotation=0, ha="right", va="center")
