@@ -48,6 +48,10 @@ MODELS = {
         hidden_size=384, num_hidden_layers=12, num_attention_heads=6, intermediate_size=1536,
         image_size=112, patch_size=16, num_frames=16, tubelet_size=2,
     ),
+    "tiny-112": dict(
+        hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
+        image_size=112, patch_size=16, num_frames=16, tubelet_size=2,
+    ),
     "tiny-32": dict(
         hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
         image_size=32, patch_size=8, num_frames=4, tubelet_size=2,

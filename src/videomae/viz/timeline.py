@@ -11,7 +11,7 @@ object API (``Figure`` + the Agg canvas), so no global backend is switched.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import torch
@@ -38,9 +38,11 @@ def plot_timeline(
     *,
     top: int = 5,
     title: str | None = None,
+    colours: Mapping[str, str] | None = None,
 ) -> Path:
     """Draw the timeline of one video to ``path`` (.png); ``scores`` (W, K) per window, the
-    window ``i`` covering ``starts[i]`` to ``ends[i]`` seconds. Returns the path."""
+    window ``i`` covering ``starts[i]`` to ``ends[i]`` seconds. ``colours``: a matplotlib
+    colour per class name (default: the standard cycle). Returns the path."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -53,7 +55,8 @@ def plot_timeline(
     fig = Figure(figsize=(9, 4.2))
     FigureCanvasAgg(fig)
     band, ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 5]})
-    colours = {k: f"C{i % 10}" for i, k in enumerate(classes)}
+    chosen = colours or {}
+    colours = {k: chosen.get(str(labels[k]), f"C{i % 10}") for i, k in enumerate(classes)}
     first = scores.argmax(dim=1).tolist()
     for s, e, k in zip(starts, ends, first):
         band.axvspan(s / scale, e / scale, color=colours.get(k, "0.7"), linewidth=0)
