@@ -26,6 +26,16 @@ RUNS = {
         "bench_input_checks.py",
         *("--batch", "1", "--frames", "4", "--size", "32", "--repeats", "1"),
     ],
+    "export": ["bench_export.py", *SMOKE, "--batches", "1"],
+    "long_video": [
+        "bench_long_video.py",
+        "--minutes",
+        "0.05",
+        "0.1",
+        "--model",
+        "tiny-32",
+        "--no-save",
+    ],
     "preprocess": [
         "bench_preprocess.py",
         *("--no-save", "--repeats", "2", "--warmup", "1"),

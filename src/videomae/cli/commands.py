@@ -8,6 +8,7 @@
   finetune     videomae.train.finetune.main     (flags forwarded; see `videomae finetune -h`)
   convert      videomae.convert.convert_checkpoint   original .pth -> save_pretrained folder
   push         videomae.push.push_folder        a checkpoint folder -> Hugging Face Hub repo
+  export       videomae.export.export_model     ONNX / torch.export file, checked against eager
   synth        videomae.data.synthetic.make_dataset  synthetic motion videos + list files
   demo         videomae.demo.run_demo           the paper's finding in miniature
   models       modeling.catalog.models_table    presets (parameter counts) and hub checkpoints
@@ -27,11 +28,13 @@ from typing import Any
 
 from videomae.checkpoints.convert import convert_checkpoint
 from videomae.cli.output import err, out, quiet_library_warnings
+from videomae.cli.windows import classify_windows, embed_windows
 from videomae.data.lists import expand_videos
 from videomae.data.synthetic import make_dataset
 from videomae.demo import run_demo as demo
 from videomae.errors import VideoDecodeError
 from videomae.evaluate.checkpoint import evaluate_checkpoint
+from videomae.export import check_export, export_model, load_for_export
 from videomae.inference.classifier import VideoClassifier
 from videomae.inference.embedder import VideoEmbedder
 from videomae.inference.embeddings_io import check_embedding_path
@@ -92,10 +95,40 @@ def _top_k_table(name: str, top: list[tuple[str, float]]) -> str:
     return "\n".join(lines)
 
 
+def _check_window_flags(args: argparse.Namespace) -> None:
+    """--stride, --window-frames, --csv and --timeline belong to --windows."""
+    for flag in ("stride", "window_frames", "csv", "timeline"):
+        if getattr(args, flag, None) is not None and not args.windows:
+            raise CLIError(f"--{flag.replace('_', '-')} needs --windows")
+    if getattr(args, "timeline", None) is not None:
+        if not str(args.timeline).lower().endswith(".png"):
+            raise CLIError(f"--timeline must end in .png, got {args.timeline!r}")
+        if len(args.videos) != 1:
+            raise CLIError(f"--timeline draws one video; got {len(args.videos)} videos")
+
+
+def _classifier(args: argparse.Namespace) -> VideoClassifier:
+    """The torch classifier of --model, or the exported file --model run by --backend."""
+    if args.backend == "torch":
+        return VideoClassifier.from_pretrained(args.model, **_runner_options(args))
+    if args.num_frames is not None or args.device != "cpu" or args.dtype != "fp32":
+        raise CLIError(
+            f"--backend {args.backend} runs the exported file as written (its clip shape, CPU, "
+            "fp32): drop --num-frames / --device / --dtype, or re-export the model"
+        )
+    options = _runner_options(args)
+    for key in ("device", "dtype", "num_frames"):
+        options.pop(key)
+    return VideoClassifier.from_exported(args.model, backend=args.backend, **options)
+
+
 def run_classify(args: argparse.Namespace) -> int:
+    _check_window_flags(args)
     quiet_library_warnings()
-    videos = expand_videos(args.videos, args.pattern)
-    clf = VideoClassifier.from_pretrained(args.model, **_runner_options(args))
+    videos = args.videos = expand_videos(args.videos, args.pattern)
+    clf = _classifier(args)
+    if args.windows:
+        return classify_windows(args, clf)
     failed = 0
     for result in clf.predict(videos, top_k=args.top_k):
         if not result.ok:
@@ -116,10 +149,15 @@ def run_classify(args: argparse.Namespace) -> int:
 
 
 def run_embed(args: argparse.Namespace) -> int:
+    _check_window_flags(args)
     check_embedding_path(args.out)
-    videos = expand_videos(args.videos, args.pattern)
+    args.videos = videos = expand_videos(args.videos, args.pattern)
+    if args.windows and not str(args.out).lower().endswith(".safetensors"):
+        raise CLIError(f"--windows writes .safetensors (several tensors), got {args.out!r}")
     quiet_library_warnings()
     emb = VideoEmbedder.from_pretrained(args.model, **_runner_options(args), pooling=args.pooling)
+    if args.windows:
+        return embed_windows(args, emb)
     result, files = emb.embed_to_file(videos, args.out)
     for failure in result.failures:
         err(str(failure))
@@ -241,6 +279,22 @@ def run_push(args: argparse.Namespace) -> int:
         create_pr=args.create_pr,
     )
     print(f"pushed {args.dir} -> {url}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    path = export_model(
+        args.model_dir, args.out, format=args.format, embed=args.embed, pooling=args.pooling
+    )
+    print(f"wrote {path}")
+    if args.no_check:
+        return 0
+    eager = load_for_export(args.model_dir, embed=args.embed, pooling=args.pooling)
+    diff = check_export(path, eager)
+    print(f"max |exported - eager| = {diff:.2e} (random float32 inputs, batch 1 and 3)")
+    if diff > 1e-4:
+        err(f"{path} differs from the eager model by {diff:.2e} (> 1e-4)")
+        return 1
     return 0
 
 

@@ -22,6 +22,7 @@ from videomae.errors import CheckpointError, VideoDecodeError
 USER_ERRORS: tuple[type[BaseException], ...] = (
     CLIError,
     CheckpointError,
+    ImportError,  # an optional extra is missing: the message names the install command
     VideoDecodeError,
     OSError,
     ValueError,

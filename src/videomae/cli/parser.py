@@ -17,6 +17,7 @@ from videomae.cli.commands import (
     run_demo,
     run_embed,
     run_evaluate,
+    run_export,
     run_models,
     run_push,
     run_reconstruct,
@@ -78,6 +79,34 @@ def _add_views(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
+def _add_windows(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--windows",
+        action="store_true",
+        help="run over the whole video as consecutive windows (one clip each), decoding it once",
+    )
+    p.add_argument(
+        "--stride",
+        type=_seconds,
+        default=None,
+        help="seconds between window starts (default: the window's span; smaller overlaps)",
+    )
+    p.add_argument(
+        "--window-frames",
+        type=_positive,
+        default=None,
+        help="video frames one window spans, its clip spread over them "
+        "(default: num_frames x sampling_rate)",
+    )
+
+
 def _add_runtime(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, or auto")
     p.add_argument(
@@ -127,14 +156,31 @@ def _add_classify(sub: argparse._SubParsersAction) -> None:
         help="top-k labels for video files",
         formatter_class=_Formatter,
         description="Print the top-k labels of each video (softmax averaged over the views). "
-        "Unreadable files are reported and skipped; the exit status is 1 if any failed.",
+        "Unreadable files are reported and skipped; the exit status is 1 if any failed.\n"
+        "With --windows, one line per window of each video: with --json one object "
+        '{"path", "start_s", "end_s", "labels": [[name, score], ...]} per window per line.',
     )
     _add_inputs(p)
-    p.add_argument("--model", default=DEFAULT_MODEL, help="checkpoint folder, hub id, or .pth")
-    p.add_argument("--top-k", type=_positive, default=5, help="labels per video")
+    p.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help="checkpoint folder, hub id, or .pth; with --backend onnxruntime/pt2 the exported file",
+    )
+    p.add_argument(
+        "--backend",
+        choices=("torch", "onnxruntime", "pt2"),
+        default="torch",
+        help="run the eager model, or a file written by `videomae export` (CPU, fp32)",
+    )
+    p.add_argument("--top-k", type=_positive, default=5, help="labels per video (or window)")
     _add_views(p)
     _add_runtime(p)
     _add_workers(p)
+    _add_windows(p)
+    p.add_argument("--csv", default=None, help="with --windows: also a table, one row per window")
+    p.add_argument(
+        "--timeline", default=None, help="with --windows: FILE.png of the top classes over time"
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_classify)
@@ -149,7 +195,10 @@ def _add_embed(sub: argparse._SubParsersAction) -> None:
         description="Write mean-pooled encoder features (N, D) of the videos that decoded.\n"
         "  FILE.npy: the array, plus FILE.json with {'paths': [...], 'failures': [...], ...};\n"
         "  FILE.safetensors: tensor 'features'; metadata 'paths' is a JSON list.\n"
-        "Row i belongs to paths[i]. Exit status 1 if any video failed.",
+        "Row i belongs to paths[i]. Exit status 1 if any video failed.\n"
+        "With --windows (.safetensors only): per video, tensors 'features' (W, D), 'start_s' "
+        "(W,), 'end_s' (W,) in seconds; with several videos each key is prefixed by the "
+        "video's path as given and '/' ('a.mp4/features'); metadata 'paths' lists them.",
     )
     _add_inputs(p)
     p.add_argument("--model", default=DEFAULT_MODEL, help="checkpoint folder, hub id, or .pth")
@@ -163,6 +212,7 @@ def _add_embed(sub: argparse._SubParsersAction) -> None:
     _add_views(p)
     _add_runtime(p)
     _add_workers(p)
+    _add_windows(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_embed)
 
@@ -303,6 +353,38 @@ def _add_push(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_push)
 
 
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    """`videomae export MODEL_DIR OUT`: ONNX or torch.export file for deployment."""
+    p = sub.add_parser(
+        "export",
+        help="ONNX / torch.export (.pt2) file for deployment",
+        formatter_class=_Formatter,
+        description="Write the classifier of MODEL_DIR (or with --embed its pooled features) to "
+        "OUT: ONNX (opset 17) or a torch.export program (.pt2).\n"
+        "Input 'pixel_values' (B, T, C, S, S) float32, normalised clips. The batch axis B is "
+        "dynamic; the clip shape is STATIC, taken from the model's config.json (T = "
+        "num_frames, C = num_channels, S = image_size): export again to change it.\n"
+        "The file stores the config and the preprocessing, so `videomae classify --backend "
+        "onnxruntime --model OUT.onnx VIDEO` runs it end to end. After writing, the file is run "
+        "(onnxruntime / torch.export.load) against the eager model on random inputs and the "
+        "largest difference printed; exit status 1 if above 1e-4.",
+    )
+    p.add_argument("model_dir", metavar="MODEL_DIR", help="checkpoint folder (or hub id)")
+    p.add_argument("out", metavar="OUT", help="output file, .onnx or .pt2")
+    p.add_argument(
+        "--format", choices=("onnx", "pt2"), default=None, help="(default: by OUT's suffix)"
+    )
+    p.add_argument("--embed", action="store_true", help="export the pooled features (B, D)")
+    p.add_argument(
+        "--pooling",
+        choices=("mean", "head"),
+        default="mean",
+        help="with --embed: mean of the tokens, or a classifier's own pooled feature",
+    )
+    p.add_argument("--no-check", action="store_true", help="skip the check against eager")
+    p.set_defaults(func=run_export)
+
+
 def _add_synth(sub: argparse._SubParsersAction) -> None:
     """`videomae synth OUT`: synthetic motion videos (flags and defaults from make_dataset)."""
     defaults = _synth_defaults()
@@ -363,7 +445,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``videomae`` parser with every subcommand (``--help`` lists flags and defaults)."""
     parser = argparse.ArgumentParser(
         prog="videomae",
-        description="VideoMAE end to end: classify, embed, evaluate, reconstruct, train, convert, push.",
+        description="VideoMAE end to end: classify, embed, evaluate, reconstruct, train, convert, "
+        "export, push, serve.",
         epilog=(
             "Exit status: 0 ok, 1 some inputs failed (the others were processed), 2 the command "
             "could not run. A hub id needs network; offline, pass a local checkpoint folder."
@@ -378,6 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_forwarded(sub)
     _add_convert(sub)
     _add_push(sub)
+    _add_export(sub)
     _add_synth(sub)
     _add_demo(sub)
     add_serve(sub, _Formatter)

@@ -17,9 +17,11 @@ from typing import Any
 import torch
 
 from videomae.errors import CheckpointError
+from videomae.inference.exported import ExportedModel, exported_preprocessing
 from videomae.inference.pipeline import VideoPipeline, load_options, read_config
 from videomae.inference.results import Result
 from videomae.inference.views import merge_views
+from videomae.inference.windows import WindowResult, top_labels
 from videomae.modeling.models import VideoMAEForVideoClassification
 from videomae.processing.inputs import split_videos
 
@@ -106,6 +108,42 @@ class VideoClassifier(VideoPipeline):
             progress=progress,
         )
 
+    @classmethod
+    def from_exported(
+        cls,
+        path: str | os.PathLike,
+        *,
+        backend: str | None = None,
+        clips: int = 1,
+        crops: int = 1,
+        sampling_rate: int | None = None,
+        strategy: str | None = None,
+        batch_size: int | None = None,
+        num_workers: int | None = None,
+        progress: bool | None = None,
+    ) -> VideoClassifier:
+        """Run a file written by ``videomae export`` (``.onnx`` with onnxruntime, ``.pt2`` with
+        torch.export) on the CPU in float32, with the same decoding, views and merging as
+        :meth:`from_pretrained`. The clip shape (frames, crop size) is the file's."""
+        model = ExportedModel(path, backend)
+        if model.meta["output"] != "logits":
+            raise CheckpointError(
+                f"{path} was exported with --embed (it outputs features, not class scores); "
+                "export the classifier without --embed"
+            )
+        pre = exported_preprocessing(
+            model.meta, clips=clips, crops=crops, sampling_rate=sampling_rate, strategy=strategy
+        )
+        return cls(
+            model,
+            pre,
+            device=torch.device("cpu"),
+            dtype=torch.float32,
+            batch_size=batch_size,
+            num_workers=num_workers,
+            progress=progress,
+        )
+
     @property
     def labels(self) -> list[str]:
         """Class names in index order (``config.id2label``)."""
@@ -133,11 +171,34 @@ class VideoClassifier(VideoPipeline):
         labels = self.labels
 
         def topk(rows: torch.Tensor) -> list[tuple[str, float]]:
-            probs = merge_views(rows)  # (K,)
-            vals, idx = probs.topk(min(int(top_k), probs.shape[0]))
-            return [(labels[int(i)], float(v)) for v, i in zip(vals, idx)]
+            return top_labels(merge_views(rows), labels, top_k)  # of the (K,) probabilities
 
         yield from self._run(items, topk, "classify")
+
+    def windows(
+        self,
+        path: str | os.PathLike,
+        *,
+        stride: float | None = None,
+        window_frames: int | None = None,
+        top_k: int = 5,
+    ) -> Iterator[WindowResult]:
+        """Classify a long video window by window, lazily (one forward pass over the file).
+
+        Each window is one clip of ``num_frames`` frames every ``sampling_rate`` frames (or
+        spread over ``window_frames`` frames); windows start every ``stride`` seconds (default:
+        the window's span, side by side; smaller values overlap). Yields
+        :class:`~videomae.inference.windows.WindowResult` with ``value`` the window's (K,)
+        probabilities (averaged over ``crops``) and ``labels`` its top-k. A video shorter than
+        one window gives one window, its last frame repeated. Raises VideoDecodeError for an
+        unreadable file.
+        """
+        if top_k < 1:
+            raise ValueError(f"top_k must be >= 1, got {top_k}")
+        labels = self.labels
+        for result in self._windows(path, merge_views, stride, window_frames):
+            result.labels = top_labels(result.value, labels, top_k)
+            yield result
 
     def __call__(
         self, inputs: Any, top_k: int = 5

@@ -10,6 +10,7 @@ The views (clips x crops) of a video are embedded and their features averaged.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from videomae.errors import InputError
 from videomae.inference.embeddings_io import check_embedding_path, save_embeddings
 from videomae.inference.pipeline import VideoPipeline, load_options, read_config
 from videomae.inference.results import Embeddings
+from videomae.inference.windows import WindowResult
 from videomae.modeling.models import (
     VideoMAEForPreTraining,
     VideoMAEForVideoClassification,
@@ -148,6 +150,19 @@ class VideoEmbedder(VideoPipeline):
         self.kept = indices
         failures = [r.failure for r in results if r.failure is not None]
         return Embeddings(features, [r.name for r in ok], indices, failures)
+
+    def windows(
+        self,
+        path: str | os.PathLike,
+        *,
+        stride: float | None = None,
+        window_frames: int | None = None,
+    ) -> Iterator[WindowResult]:
+        """Features of a long video window by window, lazily: ``WindowResult.value`` is the
+        window's (D,) feature (crops averaged). The windows are those of
+        :meth:`VideoClassifier.windows <videomae.inference.classifier.VideoClassifier.windows>`.
+        """
+        return self._windows(path, self._merge, stride, window_frames)
 
     def __call__(self, inputs: Any) -> torch.Tensor:
         """(B, D) float32 features: one row per input that worked (their indices: ``.kept``).

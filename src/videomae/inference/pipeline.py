@@ -29,6 +29,7 @@ from videomae.inference.preprocessing import checkpoint_preprocessing
 from videomae.inference.results import Failure, Result
 from videomae.inference.runner import MultiViewRunner, MultiViewTask
 from videomae.inference.views import Preprocessing, frames_views, video_views
+from videomae.inference.windows import WindowResult, run_windows
 from videomae.runtime import parse_dtype, resolve_device
 
 #: one input of the classifier or embedder: a video file, or uint8 (T, H, W, C) frames
@@ -181,3 +182,21 @@ class VideoPipeline:
                 self.failures.append(failure)
                 logger.warning("skipped %s", failure)
             yield result
+
+    def _windows(
+        self,
+        path: str | os.PathLike,
+        merge: Callable[[torch.Tensor], Any],
+        stride: float | None,
+        window_frames: int | None,
+    ) -> Iterator[WindowResult]:
+        """The windows of one long video, each run through :meth:`_forward` and merged."""
+        return run_windows(
+            path,
+            self.preprocessing,
+            lambda batch: self.runner.forward_rows(self._forward, batch),
+            merge,
+            batch_size=self.batch_size,
+            stride_s=stride,
+            window_frames=window_frames,
+        )

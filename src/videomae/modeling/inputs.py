@@ -26,14 +26,22 @@ def _all_finite(x: torch.Tensor) -> bool:
     return bool(torch.isfinite(x).all())
 
 
+def _tracing() -> bool:
+    return torch.compiler.is_compiling() or torch.jit.is_tracing()
+
+
 def check_pixels(pixel_values: torch.Tensor) -> None:
     """Refuse values the model would turn into silently wrong outputs: integer pixels (0..255
-    read as normalised input) and NaN/Inf. The finiteness check is one sum over the input."""
+    read as normalised input) and NaN/Inf. The finiteness check is one sum over the input; it
+    is left out of traced graphs (compile, torch.export, ONNX), where eager callers' data
+    checks do not apply."""
     if not pixel_values.is_floating_point():
         raise InputError(
             f"pixel_values has dtype {pixel_values.dtype}; expected floating point, normalised "
             f"pixels (raw 0..255 values would be read as normalised input); {_USE_PROCESSOR}"
         )
+    if _tracing():  # a graph (torch.compile / export / ONNX) cannot branch on the values
+        return
     if not _all_finite(pixel_values):
         raise InputError(
             f"pixel_values of shape {tuple(pixel_values.shape)} contains NaN or Inf; expected "

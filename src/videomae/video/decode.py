@@ -36,6 +36,7 @@ from videomae.video.sampling import clip_indices, one_clip_indices
 __all__ = [
     "Clip",
     "VideoInfo",
+    "open_video",
     "probe",
     "read_clip",
     "read_clips",
@@ -132,6 +133,10 @@ def _open_video(path: PathLike) -> Iterator[tuple[Any, Any]]:
         ) from e
     finally:
         container.close()
+
+
+#: the public name of :func:`_open_video` (streaming readers open files the same way)
+open_video = _open_video
 
 
 # --------------------------------------------------------------------------------------------
