@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("fastapi", reason="the serve extra (fastapi) is not installed")
@@ -18,6 +19,7 @@ from videomae.inference.classifier import VideoClassifier  # noqa: E402
 from videomae.serve.app import create_app  # noqa: E402
 from videomae.serve.limits import RequestGate, ServeSettings  # noqa: E402
 from videomae.serve.service import ClassifierService  # noqa: E402
+from videomae.video.write import write_video  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -224,3 +226,30 @@ def test_temp_file_removed_when_the_client_goes_away(assets, classifier, tmp_pat
 
     asyncio.run(scenario())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_windows_over_the_whole_video(assets, classifier, tmp_path) -> None:
+    """windows=1: the per-window list of `videomae classify --windows`, named by the upload."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    client = _client(classifier, spool)
+    video = tmp_path / "long.mp4"  # 5 s at 8 fps; a window spans 16 frames (2 s)
+    frames = np.random.default_rng(3).integers(0, 256, size=(40, 32, 40, 3), dtype=np.uint8)
+    write_video(video, frames, fps=8)
+    video = str(video)
+    rows = _post(client, "/v1/classify", video, windows="1", stride="1", top_k="2").json()
+    expected = list(classifier.windows(video, stride=1.0, top_k=2))
+    assert len(rows["windows"]) == len(expected) >= 2
+    for row, ref in zip(rows["windows"], expected):
+        assert row["path"] == Path(video).name
+        assert row["start_s"] == pytest.approx(ref.start_s) and row["end_s"] == pytest.approx(
+            ref.end_s
+        )
+        assert [n for n, _ in row["labels"]] == [n for n, _ in ref.labels]
+    emb = _post(client, "/v1/embed", video, windows="true", stride="1").json()
+    assert len(emb["windows"]) == len(expected) and emb["dim"] == len(
+        emb["windows"][0]["embedding"]
+    )
+    bad = _post(client, "/v1/classify", video, windows="1", stride="-1")
+    assert bad.status_code == 422 and "stride" in bad.json()["detail"]
+    assert list(spool.iterdir()) == []

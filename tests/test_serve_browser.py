@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 
+import numpy as np
 import pytest
 
 pytest.importorskip("fastapi", reason="the serve extra (fastapi) is not installed")
@@ -33,6 +34,7 @@ from videomae.inference.classifier import VideoClassifier  # noqa: E402
 from videomae.serve.app import create_app  # noqa: E402
 from videomae.serve.limits import ServeSettings  # noqa: E402
 from videomae.serve.service import ClassifierService  # noqa: E402
+from videomae.video.write import write_video  # noqa: E402
 
 CHROME_FLAGS = (
     "--headless=new",
@@ -120,3 +122,25 @@ def test_page_shows_the_error_of_a_broken_upload(server, browser, tmp_path) -> N
     )
     assert "422" in status.text and "notes.mp4" in status.text
     assert browser.find_elements(By.CSS_SELECTOR, "#result li") == []
+
+
+def test_page_draws_the_timeline_of_a_long_video(server, browser, tmp_path) -> None:
+    url, clf, _ = server
+    video = tmp_path / "long.mp4"  # 6 s at 8 fps: three windows of 2 s
+    frames = np.random.default_rng(5).integers(0, 256, size=(48, 32, 40, 3), dtype=np.uint8)
+    write_video(video, frames, fps=8)
+    browser.get(url + "/")
+    browser.find_element(By.ID, "windows").click()
+    browser.find_element(By.ID, "file").send_keys(str(video))
+    lines = WebDriverWait(browser, 60).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#timeline polyline.series") or False
+    )
+    windows = list(clf.windows(str(video), top_k=5))
+    assert len(windows) == 3
+    best = max(clf.labels, key=lambda n: sum(dict(w.labels).get(n, 0.0) for w in windows))
+    assert lines[0].get_attribute("data-label") == best
+    assert len(lines[0].get_attribute("points").split()) == len(windows)
+    assert "time (s)" in browser.find_element(By.ID, "timeline").text
+    if os.environ.get("VIDEOMAE_SCREENSHOT_TIMELINE"):
+        timeline = browser.find_element(By.ID, "timeline")
+        timeline.screenshot(os.environ["VIDEOMAE_SCREENSHOT_TIMELINE"])

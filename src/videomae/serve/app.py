@@ -101,7 +101,7 @@ class _Server:
         future.add_done_callback(lambda _: gate.slots.release())
         return await asyncio.wait_for(asyncio.shield(future), self.settings.timeout_s)
 
-    async def handle(self, request: Request, work: Callable[[str, Any], Any]) -> JSONResponse:
+    async def handle(self, request: Request, work: Callable[[str, str, Any], Any]) -> JSONResponse:
         """Admission, upload, compute and error mapping shared by the endpoints."""
         if self.gate is None:
             self.gate = RequestGate(self.settings.max_running, self.settings.max_waiting)
@@ -112,7 +112,7 @@ class _Server:
         try:
             async with _uploaded_video(request, self.tmp_dir) as (path, name, form):
                 try:
-                    return JSONResponse(await work(path, form))
+                    return JSONResponse(await work(path, name, form))
                 except InputError as exc:
                     return _error(422, f"{name}: {exc}")
         except InputError as exc:
@@ -145,12 +145,20 @@ def _routes(app: FastAPI, server: _Server) -> None:
     @app.post("/v1/classify")
     async def classify(request: Request) -> JSONResponse:
         """Multipart ``file`` (a video) and optional ``top_k``, ``clips``, ``crops`` ->
-        ``{"labels": [[name, score], ...]}``, best first."""
+        ``{"labels": [[name, score], ...]}``, best first. With ``windows=1`` (and optional
+        ``stride`` in seconds): ``{"windows": [{"path", "start_s", "end_s", "labels"}, ...]}``
+        over the whole video."""
 
-        async def work(path: str, form: Any) -> dict[str, Any]:
+        async def work(path: str, name: str, form: Any) -> dict[str, Any]:
             top_k = _int_field(form, "top_k", 5)
             clips, crops = _views(form, service)
             service.check(top_k, clips, crops)
+            if _windows(form):
+                stride = _stride(form)
+                rows = await server.compute(
+                    lambda: service.classify_windows(path, top_k, crops, stride)
+                )
+                return {"windows": [{**row, "path": name} for row in rows]}
             labels = await server.compute(lambda: service.classify(path, top_k, clips, crops))
             return {"labels": [[name, score] for name, score in labels]}
 
@@ -159,15 +167,39 @@ def _routes(app: FastAPI, server: _Server) -> None:
     @app.post("/v1/embed")
     async def embed(request: Request) -> JSONResponse:
         """Multipart ``file`` and optional ``clips``, ``crops`` -> ``{"embedding": [...],
-        "dim": D}`` (the mean-pooled encoder feature)."""
+        "dim": D}`` (the mean-pooled encoder feature); with ``windows=1`` (and ``stride``):
+        ``{"windows": [{"start_s", "end_s", "embedding"}, ...], "dim": D}``."""
 
-        async def work(path: str, form: Any) -> dict[str, Any]:
+        async def work(path: str, name: str, form: Any) -> dict[str, Any]:
             clips, crops = _views(form, service)
             service.check(1, clips, crops)
+            if _windows(form):
+                stride = _stride(form)
+                rows = await server.compute(lambda: service.embed_windows(path, crops, stride))
+                return {"windows": rows, "dim": len(rows[0]["embedding"]) if rows else 0}
             feature = await server.compute(lambda: service.embed(path, clips, crops))
             return {"embedding": feature, "dim": len(feature)}
 
         return await server.handle(request, work)
+
+
+def _windows(form: Any) -> bool:
+    """The ``windows`` field: run over the whole video as consecutive windows."""
+    return str(form.get("windows", "")).lower() in ("1", "true", "yes", "on")
+
+
+def _stride(form: Any) -> float | None:
+    """The ``stride`` field in seconds (default: the window's own span)."""
+    raw = form.get("stride")
+    if raw in (None, ""):
+        return None
+    try:
+        value = float(str(raw))
+    except ValueError:
+        raise InputError(f"stride must be a number of seconds, got {str(raw)[:40]!r}") from None
+    if not 0.01 <= value <= 3600:
+        raise InputError(f"stride must be in [0.01, 3600] seconds, got {value}")
+    return value
 
 
 def _views(form: Any, service: ClassifierService) -> tuple[int, int]:

@@ -7,9 +7,11 @@ import dataclasses
 import os
 import threading
 
-from videomae.errors import InputError
+from videomae.errors import InputError, VideoMAEError
 from videomae.inference.classifier import VideoClassifier
 from videomae.inference.embedder import VideoEmbedder
+from videomae.inference.results import describe_error
+from videomae.inference.windows import window_record
 from videomae.serve.limits import ServeSettings
 
 __all__ = ["ClassifierService"]
@@ -66,6 +68,30 @@ class ClassifierService:
         if result.failure is not None:
             raise InputError(result.failure.reason)
         return result.value
+
+    def classify_windows(
+        self, path: str | os.PathLike, top_k: int, crops: int, stride: float | None
+    ) -> list[dict]:
+        """Top-k per window over the whole video (see :meth:`VideoClassifier.windows`)."""
+        clf = self._variant("classify", 1, crops)
+        try:
+            return [window_record(w) for w in clf.windows(path, stride=stride, top_k=top_k)]
+        except VideoMAEError as exc:
+            raise InputError(describe_error(exc)) from None
+
+    def embed_windows(
+        self, path: str | os.PathLike, crops: int, stride: float | None
+    ) -> list[dict]:
+        """The (D,) feature of every window, with its start and end in seconds."""
+        emb = self._variant("embed", 1, crops)
+        try:
+            return [
+                {"start_s": round(w.start_s, 6), "end_s": round(w.end_s, 6),
+                 "embedding": [float(v) for v in w.value]}
+                for w in emb.windows(path, stride=stride)
+            ]  # fmt: skip
+        except VideoMAEError as exc:
+            raise InputError(describe_error(exc)) from None
 
     def embed(self, path: str | os.PathLike, clips: int, crops: int) -> list[float]:
         """The pooled (D,) feature of one video file."""
