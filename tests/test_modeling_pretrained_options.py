@@ -153,3 +153,21 @@ def test_save_pretrained_state_dict_is_honoured(folder, tmp_path):
     saved = load_file(str(tmp_path / "z" / "model.safetensors"))
     assert all(not bool(v.any()) for v in saved.values())
     assert any(bool(v.any()) for v in model.state_dict().values())  # the model is unchanged
+
+
+def test_pipelines_read_the_processor_of_their_subfolder(folder, tmp_path):
+    """With ``subfolder``, VideoClassifier/VideoEmbedder read the preprocessing beside the
+    weights, not the parent folder's."""
+    model, _ = folder
+    model.save_pretrained(tmp_path / "repo" / "sub")
+    size = model.config.image_size
+    VideoMAEImageProcessor(
+        size={"shortest_edge": size},
+        crop_size={"height": size, "width": size},
+        image_mean=[0.4, 0.4, 0.4],
+        image_std=[0.2, 0.2, 0.2],
+    ).save_pretrained(tmp_path / "repo" / "sub")
+    for cls in (VideoClassifier, VideoEmbedder):
+        pipe = cls.from_pretrained(tmp_path / "repo", subfolder="sub")
+        assert pipe.preprocessing.mean == pytest.approx((0.4, 0.4, 0.4))
+        assert pipe.preprocessing.std == pytest.approx((0.2, 0.2, 0.2))

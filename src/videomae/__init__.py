@@ -40,7 +40,7 @@ _EXPORTS: dict[str, str] = {
     "tube_mask": "videomae.masking",
     "random_mask": "videomae.masking",
     "running_cell_mask": "videomae.masking",
-    "ModelFolderCallback": "videomae.modeling.trainer_callback",
+    "ModelFolderCallback": "videomae.trainer_callback",
     "VideoClassifier": "videomae.inference.classifier",
     "VideoEmbedder": "videomae.inference.embedder",
     "write_model_folder": "videomae.folder",

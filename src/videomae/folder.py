@@ -31,13 +31,14 @@ from videomae.config import VideoMAEConfig
 from videomae.errors import CheckpointError
 from videomae.hub import resolve_file
 from videomae.modeling.model_card import README_NAME, CardFacts, model_card
-from videomae.modeling.saving import is_model_file, write_model_files
+from videomae.modeling.saving import is_model_file, write_config, write_model_files
 from videomae.processing.config import PROCESSOR_CONFIG_NAME, VIDEO_PROCESSOR_CONFIG_NAME
 from videomae.processing.image_processor import VideoMAEImageProcessor
 from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
 __all__ = [
     "GEOMETRY_FIELDS",
+    "complete_folder",
     "TRAINING_ARGS_NAME",
     "read_processor",
     "trained_geometry",
@@ -99,6 +100,16 @@ def write_model_folder(
         write_model_files(model, tmp)
         _write_extras(model, tmp, Path(directory), processor, facts, settings)
     return Path(directory)
+
+
+def complete_folder(model: torch.nn.Module, directory: str | os.PathLike) -> Path:
+    """Add to a folder that holds the weights (a ``transformers.Trainer`` save) what a model
+    folder carries: ``config.json``, the processor config and the model card (each file written
+    atomically; the weights are left as they are)."""
+    out = Path(directory)
+    write_config(model, out)
+    _write_extras(model, out, out, None, None, None)
+    return out
 
 
 def _is_folder_file(name: str) -> bool:

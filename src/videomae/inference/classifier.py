@@ -18,7 +18,7 @@ import torch
 
 from videomae.errors import CheckpointError
 from videomae.inference.exported import ExportedModel, exported_preprocessing
-from videomae.inference.pipeline import VideoPipeline, load_options, read_config
+from videomae.inference.pipeline import VideoPipeline, load_options, model_folder, read_config
 from videomae.inference.results import Result
 from videomae.inference.views import merge_views
 from videomae.inference.windows import WindowResult, top_labels
@@ -96,7 +96,7 @@ class VideoClassifier(VideoPipeline):
         model = _load_classifier(id_or_dir, kwargs)
         return cls._assemble(
             model,
-            id_or_dir,
+            model_folder(id_or_dir, kwargs),
             dev,
             dt,
             clips,

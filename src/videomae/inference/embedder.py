@@ -18,7 +18,7 @@ import torch
 
 from videomae.errors import InputError
 from videomae.inference.embeddings_io import check_embedding_path, save_embeddings
-from videomae.inference.pipeline import VideoPipeline, load_options, read_config
+from videomae.inference.pipeline import VideoPipeline, load_options, model_folder, read_config
 from videomae.inference.results import Embeddings
 from videomae.inference.windows import WindowResult
 from videomae.modeling.models import (
@@ -94,7 +94,7 @@ class VideoEmbedder(VideoPipeline):
         dev, dt, kwargs = load_options(device, dtype, num_frames, loader)
         return cls._assemble(
             _load_encoder(id_or_dir, kwargs),
-            id_or_dir,
+            model_folder(id_or_dir, kwargs),
             dev,
             dt,
             clips,

@@ -37,7 +37,7 @@ VideoInput = str | os.PathLike | np.ndarray | torch.Tensor
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LOADER_OPTIONS", "VideoPipeline", "load_options", "read_config"]
+__all__ = ["LOADER_OPTIONS", "VideoPipeline", "load_options", "model_folder", "read_config"]
 
 
 #: the model loader's options a pipeline passes on (which files of which revision)
@@ -68,6 +68,15 @@ def load_options(
     if num_frames is not None:
         kwargs["num_frames"] = int(num_frames)  # the position table is resized to match
     return dev, dt, kwargs
+
+
+def model_folder(id_or_dir: str | os.PathLike, loader: dict[str, Any]) -> str | os.PathLike:
+    """Where a local model's files are: ``id_or_dir``, or its ``subfolder`` when one is given
+    (so the processor file is read beside the weights)."""
+    subfolder = loader.get("subfolder")
+    if subfolder and Path(id_or_dir).is_dir():
+        return Path(id_or_dir) / subfolder
+    return id_or_dir
 
 
 def read_config(id_or_dir: str | os.PathLike, **hub: Any) -> VideoMAEConfig | None:

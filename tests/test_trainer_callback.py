@@ -69,6 +69,8 @@ def test_trainer_losses_match_transformers_and_checkpoints_load_both_ways(tmp_pa
         want = ours.eval()(x).logits
     for folder in (tmp_path / "ours" / "checkpoint-2", tmp_path / "ours"):
         assert len(json.loads((folder / "config.json").read_text())["id2label"]) == 3
+        assert (folder / "preprocessor_config.json").is_file()  # transformers' pipeline needs it
+        assert (folder / "README.md").read_text().startswith("---\n")  # the Hub's card format
         reloaded = transformers.VideoMAEForVideoClassification.from_pretrained(folder)
         ours_again = VideoMAEForVideoClassification.from_pretrained(folder)
         with torch.no_grad():
