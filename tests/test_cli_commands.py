@@ -114,7 +114,8 @@ def test_evaluate_list_file_writes_summary(assets, tmp_path, capsys) -> None:
         + ["--clips", "2", "--crops", "3", "--batch-size", "5", "-q"]
     )
     captured = capsys.readouterr()
-    assert rc == 0
+    assert rc == 1  # a missing file is reported, the others evaluated, and the exit status says so
+    assert "1 of 4 videos failed" in captured.err
     summary = json.loads((out / "summary.json").read_text())
     assert summary["num_evaluated"] == 3 and summary["num_failed"] == 1
     assert summary["views_run"] == 3 * 2 * 3

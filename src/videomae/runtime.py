@@ -62,7 +62,28 @@ def dtype_name(dtype: torch.dtype) -> str:
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``None``/"auto" -> CUDA when available, else CPU; anything else as torch reads it."""
+    """``None``/"auto" -> CUDA when available, else CPU; anything else as torch reads it, checked
+    to exist here (an unknown name, CUDA without a GPU or ``cuda:3`` on a 1-GPU machine raise
+    :class:`InputError`)."""
     if device is None or str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise InputError(
+            f"device {device!r} is not a device name; use cpu, cuda, cuda:N or auto"
+        ) from None
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise InputError(f"device {device!r}: CUDA is not available here; use --device cpu")
+        if dev.index is not None and dev.index >= count:
+            raise InputError(
+                f"device {device!r}: this machine has {count} CUDA device(s), "
+                f"cuda:0..cuda:{count - 1}"
+            )
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise InputError(f"device {device!r}: MPS is not available here; use --device cpu")
+    elif dev.type not in ("cpu", "cuda", "mps"):
+        raise InputError(f"device {device!r} is not supported; use cpu, cuda, cuda:N or auto")
+    return dev

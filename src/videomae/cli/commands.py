@@ -196,6 +196,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         dtype=args.dtype,
         out_dir=args.out,
         progress=not args.quiet,
+        allow_outside_root=args.allow_outside_root,
     )
     _print_summary(summary)
     if args.quiet:  # with a progress bar, evaluate() already reported each skipped file
@@ -203,6 +204,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
             err(f"{failure['path']}: {failure['reason']}")
     if args.out:
         print(f"wrote {os.path.join(args.out, 'summary.json')}")
+    if summary["num_failed"]:
+        err(
+            f"{summary['num_failed']} of {summary['num_failed'] + summary['num_evaluated']} videos failed"
+        )
+        return 1
     return 0 if summary["num_evaluated"] > 0 else 1
 
 

@@ -6,61 +6,53 @@ Each subcommand's ``func`` default is its function in :mod:`videomae.cli.command
 from __future__ import annotations
 
 import argparse
-import inspect
-from typing import Any
 
 from videomae import __version__
 from videomae.cli.commands import (
-    SYNTH_PARAMS,
     run_classify,
-    run_convert,
-    run_demo,
     run_embed,
     run_evaluate,
-    run_export,
-    run_models,
-    run_push,
     run_reconstruct,
-    run_synth,
+)
+from videomae.cli.manage import (
+    add_convert,
+    add_demo,
+    add_export,
+    add_models,
+    add_push,
+    add_synth,
 )
 from videomae.cli.serve import add_serve
+from videomae.cli.types import (
+    CLIPS_FLAG,
+    FRAMES_FLAG,
+    RATE_FLAG,
+    SEED_FLAG,
+    WORKERS_FLAG,
+    Formatter,
+)
+from videomae.cli.types import number as _number
 from videomae.data.formats.detect import FORMAT_HELP, FORMATS
-from videomae.data.synthetic import make_dataset
+from videomae.limits import BATCH, Range
 from videomae.runtime import DTYPE_NAMES
 
 DEFAULT_MODEL = "MCG-NJU/videomae-base-finetuned-kinetics"
 
 
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows defaults (unless None/False: the help text says it) and keeps line breaks."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default in (None, False):
-            return action.help
-        return super()._get_help_string(action)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def _add_views(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--clips", type=_positive, default=1, help="temporal clips per video")
+    p.add_argument("--clips", type=CLIPS_FLAG, default=1, help="temporal clips per video")
     p.add_argument(
         "--crops", type=int, choices=(1, 3), default=1, help="spatial crops per clip (3 = span)"
     )
     p.add_argument(
         "--num-frames",
-        type=_positive,
+        type=FRAMES_FLAG,
         default=None,
         help="frames per clip (default: the checkpoint's)",
     )
     p.add_argument(
         "--sampling-rate",
-        type=_positive,
+        type=RATE_FLAG,
         default=None,
         help="stride between sampled frames for dense sampling (default: the folder's, else 4)",
     )
@@ -73,17 +65,10 @@ def _add_views(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--batch-size",
-        type=_positive,
+        type=_number(BATCH),
         default=None,
         help="views per forward pass (default: 1 on CPU, where batching is no faster, 8 on GPU)",
     )
-
-
-def _seconds(text: str) -> float:
-    value = float(text)
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
-    return value
 
 
 def _add_windows(p: argparse.ArgumentParser) -> None:
@@ -94,13 +79,13 @@ def _add_windows(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--stride",
-        type=_seconds,
+        type=_number(Range(0.0, 1e6, lo_open=True)),
         default=None,
         help="seconds between window starts (default: the window's span; smaller overlaps)",
     )
     p.add_argument(
         "--window-frames",
-        type=_positive,
+        type=_number(Range(1, 10**6, integer=True)),
         default=None,
         help="video frames one window spans, its clip spread over them "
         "(default: num_frames x sampling_rate)",
@@ -117,19 +102,10 @@ def _add_runtime(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _synth_defaults() -> dict[str, Any]:
-    """make_dataset's defaults, for the help text of `videomae synth`."""
-    return {
-        name: p.default
-        for name, p in inspect.signature(make_dataset).parameters.items()
-        if p.default is not inspect.Parameter.empty
-    }
-
-
 def _add_workers(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--workers",
-        type=int,
+        type=WORKERS_FLAG,
         default=None,
         help="decoding threads, 0 = inline (default: inline on CPU, 2 on GPU)",
     )
@@ -154,7 +130,7 @@ def _add_classify(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "classify",
         help="top-k labels for video files",
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
         description="Print the top-k labels of each video (softmax averaged over the views). "
         "Unreadable files are reported and skipped; the exit status is 1 if any failed.\n"
         "With --windows, one line per window of each video: with --json one object "
@@ -172,7 +148,12 @@ def _add_classify(sub: argparse._SubParsersAction) -> None:
         default="torch",
         help="run the eager model, or a file written by `videomae export` (CPU, fp32)",
     )
-    p.add_argument("--top-k", type=_positive, default=5, help="labels per video (or window)")
+    p.add_argument(
+        "--top-k",
+        type=_number(Range(1, 1000, integer=True)),
+        default=5,
+        help="labels per video (or window)",
+    )
     _add_views(p)
     _add_runtime(p)
     _add_workers(p)
@@ -191,7 +172,7 @@ def _add_embed(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "embed",
         help="video features to .npy / .safetensors",
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
         description="Write mean-pooled encoder features (N, D) of the videos that decoded.\n"
         "  FILE.npy: the array, plus FILE.json with {'paths': [...], 'failures': [...], ...};\n"
         "  FILE.safetensors: tensor 'features'; metadata 'paths' is a JSON list.\n"
@@ -222,12 +203,13 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evaluate",
         help="multi-clip x multi-crop test accuracy",
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
         description="The paper's test protocol on a list file ('path label' per line), a "
         "folder per class, or a benchmark's annotation file: top-1, top-5, mean class "
         "accuracy; with --out also summary.json, predictions.csv and a confusion matrix.\n"
         "The model's id2label decides the classes: class names in the data are matched to it "
-        "by name; unknown names or integer labels outside its range are errors.",
+        "by name; unknown names or integer labels outside its range are errors. Unreadable or "
+        "missing videos are reported and skipped; the exit status is 1 if any failed.",
     )
     p.add_argument(
         "data",
@@ -246,6 +228,11 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         help="the data's class names: one per line, 'index name' (0- or 1-based: UCF101 "
         "classInd.txt) or JSON (SSv2 labels.json); default: beside the data or from it",
     )
+    p.add_argument(
+        "--allow-outside-root",
+        action="store_true",
+        help="accept list paths that are absolute or climb out of the root with '..'",
+    )
     _add_views(p)
     _add_runtime(p)
     p.add_argument("--out", default=None, help="folder for summary.json, predictions, confusion")
@@ -258,7 +245,7 @@ def _add_reconstruct(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "reconstruct",
         help="picture of a masked-autoencoder reconstruction",
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
         description="Mask one clip, reconstruct it with a pre-training checkpoint and save "
         "labelled rows: the original, what the model sees, its guess of the hidden patches, "
         "the two pasted together, and its guess at full contrast (.png grid or .gif). No row "
@@ -277,22 +264,35 @@ def _add_reconstruct(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--suffix", choices=(".png", ".gif"), default=".png", help="picture type in a folder"
     )
-    p.add_argument("--mask-ratio", type=float, default=0.9, help="fraction of tokens hidden")
+    p.add_argument(
+        "--mask-ratio",
+        type=_number(Range(0.0, 1.0, hi_open=True)),
+        default=0.9,
+        help="fraction of tokens hidden",
+    )
     p.add_argument(
         "--mask-kind",
         choices=("tube", "random"),
         default="tube",
         help="hide whole tubes or single tubelets (as the model was pre-trained)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the mask")
+    p.add_argument("--seed", type=SEED_FLAG, default=0, help="seed of the mask")
     p.add_argument(
-        "--start-frame", type=int, default=None, help="first frame (default: centred clip)"
+        "--start-frame",
+        type=_number(Range(0, 10**9, integer=True)),
+        default=None,
+        help="first frame (default: centred clip)",
     )
-    p.add_argument("--sampling-rate", type=_positive, default=4, help="stride between frames")
-    p.add_argument("--fps", type=float, default=4.0, help="frames per second of a .gif")
+    p.add_argument("--sampling-rate", type=RATE_FLAG, default=4, help="stride between frames")
+    p.add_argument(
+        "--fps",
+        type=_number(Range(0.0, 1000.0, lo_open=True)),
+        default=4.0,
+        help="frames per second of a .gif",
+    )
     p.add_argument(
         "--scale",
-        type=_positive,
+        type=_number(Range(1, 64, integer=True)),
         default=None,
         help="enlarge frames N times (default: small clips to about 128 px, so labels fit)",
     )
@@ -308,137 +308,6 @@ def _add_forwarded(sub: argparse._SubParsersAction) -> None:
     ):
         p = sub.add_parser(name, help=text, add_help=False)
         p.add_argument("args", nargs=argparse.REMAINDER)
-
-
-def _add_convert(sub: argparse._SubParsersAction) -> None:
-    """`videomae convert SRC OUT`: an original .pth to a checkpoint folder."""
-    p = sub.add_parser(
-        "convert",
-        help="original MCG-NJU / VideoMAEv2 .pth -> checkpoint folder",
-        formatter_class=_Formatter,
-        description="Convert an original-release .pth into a save_pretrained folder. The "
-        "config is read off the tensor shapes; flags override what the file does not store.",
-    )
-    p.add_argument("src", metavar="SRC", help="original .pth file")
-    p.add_argument("out", metavar="OUT", help="output folder")
-    p.add_argument("--label-file", default=None, help="class names, one per line")
-    p.add_argument("--num-frames", type=_positive, default=None, help="(default: 16 or inferred)")
-    p.add_argument("--image-size", type=_positive, default=None, help="(default: 224)")
-    p.add_argument(
-        "--num-heads", type=_positive, default=None, help="encoder heads (default: by width)"
-    )
-    p.add_argument(
-        "--decoder-num-heads", type=_positive, default=None, help="decoder heads (by width)"
-    )
-    p.add_argument("--dtype", choices=DTYPE_NAMES, default=None, help="(default: the file's dtype)")
-    p.set_defaults(func=run_convert)
-
-
-def _add_push(sub: argparse._SubParsersAction) -> None:
-    """`videomae push DIR REPO_ID`: upload a saved folder to the Hugging Face Hub."""
-    p = sub.add_parser(
-        "push",
-        help="upload a checkpoint folder to the Hugging Face Hub",
-        formatter_class=_Formatter,
-        description="Create the hub repo (kept if it exists) and upload every file of DIR. The "
-        "token comes from --token, else HF_TOKEN or `hf auth login`.",
-    )
-    p.add_argument("dir", metavar="DIR", help="folder written by save_pretrained / a command")
-    p.add_argument("repo_id", metavar="REPO_ID", help="hub repo, e.g. user/videomae-finetuned")
-    p.add_argument("--private", action="store_true", help="create the repo private")
-    p.add_argument("--token", default=None, help="hub token (default: HF_TOKEN or saved login)")
-    p.add_argument("--message", default=None, help="commit message")
-    p.add_argument("--revision", default=None, help="branch to push to (default: main)")
-    p.add_argument("--create-pr", action="store_true", help="open a pull request instead")
-    p.set_defaults(func=run_push)
-
-
-def _add_export(sub: argparse._SubParsersAction) -> None:
-    """`videomae export MODEL_DIR OUT`: ONNX or torch.export file for deployment."""
-    p = sub.add_parser(
-        "export",
-        help="ONNX / torch.export (.pt2) file for deployment",
-        formatter_class=_Formatter,
-        description="Write the classifier of MODEL_DIR (or with --embed its pooled features) to "
-        "OUT: ONNX (opset 17) or a torch.export program (.pt2).\n"
-        "Input 'pixel_values' (B, T, C, S, S) float32, normalised clips. The batch axis B is "
-        "dynamic; the clip shape is STATIC, taken from the model's config.json (T = "
-        "num_frames, C = num_channels, S = image_size): export again to change it.\n"
-        "The file stores the config and the preprocessing, so `videomae classify --backend "
-        "onnxruntime --model OUT.onnx VIDEO` runs it end to end. After writing, the file is run "
-        "(onnxruntime / torch.export.load) against the eager model on random inputs and the "
-        "largest difference printed; exit status 1 if above 1e-4.",
-    )
-    p.add_argument("model_dir", metavar="MODEL_DIR", help="checkpoint folder (or hub id)")
-    p.add_argument("out", metavar="OUT", help="output file, .onnx or .pt2")
-    p.add_argument(
-        "--format", choices=("onnx", "pt2"), default=None, help="(default: by OUT's suffix)"
-    )
-    p.add_argument("--embed", action="store_true", help="export the pooled features (B, D)")
-    p.add_argument(
-        "--pooling",
-        choices=("mean", "head"),
-        default="mean",
-        help="with --embed: mean of the tokens, or a classifier's own pooled feature",
-    )
-    p.add_argument("--no-check", action="store_true", help="skip the check against eager")
-    p.set_defaults(func=run_export)
-
-
-def _add_synth(sub: argparse._SubParsersAction) -> None:
-    """`videomae synth OUT`: synthetic motion videos (flags and defaults from make_dataset)."""
-    defaults = _synth_defaults()
-    p = sub.add_parser(
-        "synth",
-        help="synthetic motion videos + list files",
-        formatter_class=_Formatter,
-        description="Write labelled clips whose class shows only in the motion (mp4), with "
-        "train/val/test list files, an unlabeled list and labels.txt.",
-    )
-    p.add_argument("out", metavar="OUT", help="output folder")
-    p.add_argument("--seed", type=int, default=defaults.get("seed", 0), help="random seed")
-    for name in SYNTH_PARAMS:
-        flag = "--" + name.replace("_", "-")
-        default = defaults.get(name)
-        p.add_argument(
-            flag,
-            dest=name,
-            type=int,
-            default=None,
-            help=f"(default: {default if default is not None else 'make_dataset default'})",
-        )
-    p.set_defaults(func=run_synth)
-
-
-def _add_demo(sub: argparse._SubParsersAction) -> None:
-    """`videomae demo`: the paper's finding in miniature."""
-    p = sub.add_parser(
-        "demo",
-        help="the paper's finding in miniature (pre-train vs scratch)",
-        formatter_class=_Formatter,
-    )
-    p.add_argument("--out", default="demo_out", help="output folder")
-    p.add_argument("--quick", action="store_true", help="a few seconds: every stage, no result")
-    p.add_argument("--seed", type=int, default=0, help="first random seed")
-    p.add_argument("--seeds", type=_positive, default=1, help="number of seeds (mean ± std)")
-    p.add_argument("--workers", type=_positive, default=2, help="data-loading processes")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(func=run_demo)
-
-
-def _add_models(sub: argparse._SubParsersAction) -> None:
-    """`videomae models`: the presets with parameter counts and the well-known hub ids."""
-    p = sub.add_parser(
-        "models",
-        help="list model presets (parameter counts) and well-known hub checkpoints",
-        formatter_class=_Formatter,
-        description="Presets for `pretrain/finetune --model NAME` with parameter counts computed "
-        "from their configs, and the MCG-NJU checkpoints on the hub with frames, size, classes.",
-    )
-    p.add_argument(
-        "--num-labels", type=_positive, default=400, help="classes of the counted classifier head"
-    )
-    p.set_defaults(func=run_models)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -459,11 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate(sub)
     _add_reconstruct(sub)
     _add_forwarded(sub)
-    _add_convert(sub)
-    _add_push(sub)
-    _add_export(sub)
-    _add_synth(sub)
-    _add_demo(sub)
-    add_serve(sub, _Formatter)
-    _add_models(sub)
+    add_convert(sub)
+    add_push(sub)
+    add_export(sub)
+    add_synth(sub)
+    add_demo(sub)
+    add_serve(sub, Formatter)
+    add_models(sub)
     return parser

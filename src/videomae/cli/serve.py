@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 
+from videomae.cli.types import number
 from videomae.inference.classifier import VideoClassifier
+from videomae.limits import MAX_CLIPS, Range
 from videomae.runtime import DTYPE_NAMES
 from videomae.serve.limits import ServeSettings
 from videomae.serve.service import ClassifierService
@@ -34,19 +36,49 @@ def add_serve(sub: argparse._SubParsersAction, formatter: type) -> None:
     )
     p.add_argument("--model", required=True, help="classifier folder, hub id, or .pth")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (see above)")
-    p.add_argument("--port", type=int, default=8000, help="TCP port")
-    p.add_argument("--clips", type=int, default=1, help="default temporal clips per video")
+    p.add_argument(
+        "--port", type=number(Range(1, 65535, integer=True)), default=8000, help="TCP port"
+    )
+    p.add_argument(
+        "--clips",
+        type=number(Range(1, MAX_CLIPS, integer=True)),
+        default=1,
+        help="default temporal clips per video",
+    )
     p.add_argument("--crops", type=int, choices=(1, 3), default=1, help="default crops per clip")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, or auto")
     p.add_argument("--dtype", choices=DTYPE_NAMES, default="fp32", help="precision")
     d = ServeSettings()
-    p.add_argument("--max-upload-mb", type=float, default=d.max_upload_mb, help="413 above it")
-    p.add_argument("--timeout", type=float, default=d.timeout_s, help="seconds; 504 above it")
-    p.add_argument("--max-running", type=int, default=d.max_running, help="requests computing")
     p.add_argument(
-        "--max-queue", type=int, default=d.max_waiting, help="requests waiting; 503 above it"
+        "--max-upload-mb",
+        type=number(Range(0.0, 1e6, lo_open=True)),
+        default=d.max_upload_mb,
+        help="413 above it",
     )
-    p.add_argument("--max-views", type=int, default=d.max_views, help="clips x crops per request")
+    p.add_argument(
+        "--timeout",
+        type=number(Range(0.0, 86400.0, lo_open=True)),
+        default=d.timeout_s,
+        help="seconds; 504 above it",
+    )
+    p.add_argument(
+        "--max-running",
+        type=number(Range(1, 1024, integer=True)),
+        default=d.max_running,
+        help="requests computing",
+    )
+    p.add_argument(
+        "--max-queue",
+        type=number(Range(0, 10**6, integer=True)),
+        default=d.max_waiting,
+        help="requests waiting; 503 above it",
+    )
+    p.add_argument(
+        "--max-views",
+        type=number(Range(1, 10**4, integer=True)),
+        default=d.max_views,
+        help="clips x crops per request",
+    )
     p.set_defaults(func=run_serve)
 
 

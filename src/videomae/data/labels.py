@@ -15,7 +15,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from videomae.data.formats.common import Sample, split_fields
+from videomae.data.formats.common import Sample, is_integer, read_text_lines, split_fields
 from videomae.errors import InputError
 
 
@@ -33,12 +33,12 @@ def _ordered(path: str | os.PathLike, entries: dict[int, str]) -> list[str]:
 
 def _read_json(path: Path) -> list[str]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads("\n".join(read_text_lines(path, "label file")))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not valid JSON ({exc})") from None
     if isinstance(data, list) and all(isinstance(n, str) for n in data):
         return _unique(path, list(data))
-    if isinstance(data, dict) and all(str(v).lstrip("-").isdigit() for v in data.values()):
+    if isinstance(data, dict) and all(is_integer(str(v)) for v in data.values()):
         return _ordered(path, {int(v): str(k) for k, v in data.items()})
     raise InputError(f"{path}: expected a JSON object name -> index or a list of names")
 
@@ -53,7 +53,7 @@ def read_label_names(path: str | os.PathLike) -> list[str]:
     entries: dict[int, str] = {}
     bare: list[str] = []
     blank_after: list[int] = []  # line numbers of blank lines that follow a bare name
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, raw in enumerate(read_text_lines(path, "label file"), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             if not line and bare:
@@ -65,9 +65,9 @@ def read_label_names(path: str | os.PathLike) -> list[str]:
                 "later index; one name per line, no gaps"
             )
         fields = split_fields(line) if "," in line else line.split(maxsplit=1)
-        if len(fields) == 2 and fields[0].lstrip("-").isdigit():
+        if len(fields) == 2 and is_integer(fields[0]):
             entries[int(fields[0])] = fields[1].strip().strip('"')
-        elif len(fields) == 2 and fields[1].lstrip("-").isdigit():
+        elif len(fields) == 2 and is_integer(fields[1]):
             entries[int(fields[1])] = fields[0].strip().strip('"')
         else:
             bare.append(line.strip('"'))

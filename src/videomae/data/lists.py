@@ -22,7 +22,9 @@ from videomae.data.formats.common import (
     Annotations,
     Sample,
     check_some_exist,
+    is_integer,
     is_video,
+    read_text_lines,
     split_fields,
     subset_of,
 )
@@ -47,53 +49,76 @@ def _parse_label(
     token: str, names: dict[str, int], label_names: Sequence[str] | None, where: str
 ) -> int:
     """An integer label or a class name from ``label_names``, checked against their count."""
-    if token.lstrip("-").isdigit():
+    if is_integer(token):
         label = int(token)
     elif token in names:
         label = names[token]
     else:
-        raise ValueError(
+        raise InputError(
             f"{where}: label {token!r} is neither an integer nor a known class "
             "name; expected 'path label' per line (pass label_names to use names)"
         )
+    if label < 0:
+        raise InputError(f"{where}: label {label} is negative; labels are class indices 0..K-1")
     if label_names is not None and not 0 <= label < len(label_names):
-        raise ValueError(
+        raise InputError(
             f"{where}: label {label} is outside 0..{len(label_names) - 1} "
             f"({len(label_names)} label names)"
         )
     return label
 
 
+def confined(video: str, where: str, allow_outside_root: bool) -> str:
+    """``video`` unless it is absolute or climbs out with ``..``: then InputError, unless allowed."""
+    if allow_outside_root:
+        return video
+    norm = os.path.normpath(video)
+    if os.path.isabs(video) or norm == ".." or norm.startswith(".." + os.sep):
+        raise InputError(
+            f"{where}: path {video!r} points outside the dataset root (absolute or '..'); "
+            "use paths relative to the root, or pass allow_outside_root=True "
+            "(--allow-outside-root) if the list really names files elsewhere"
+        )
+    return video
+
+
 def read_list_file(
     path: str | os.PathLike,
     root: str | os.PathLike | None = None,
     label_names: Sequence[str] | None = None,
+    *,
+    allow_outside_root: bool = False,
 ) -> list[Sample]:
     """Parse a data list in the original release's format (see the module doc).
 
     Extra columns are ignored. ``root`` is prefixed to relative paths. A label may also be a
-    class name from ``label_names``. Blank lines and ``#`` comments are skipped. Malformed
-    labels raise ``ValueError`` naming the line.
+    class name from ``label_names``. Blank lines and ``#`` comments are skipped; a UTF-8 BOM and
+    CRLF line ends are accepted; fields are separated by spaces or tabs (or commas). Paths must
+    stay under the root (relative, no ``..`` above it) unless ``allow_outside_root``. Malformed
+    lines and binary files raise :class:`InputError` naming the line.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"data list {path} does not exist")
     names = {n: i for i, n in enumerate(label_names)} if label_names is not None else {}
     samples: list[Sample] = []
-    for line_no, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for line_no, raw in enumerate(read_text_lines(path, "data list"), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         fields = split_fields(line)
-        video = fields[0]
+        where = f"{path}:{line_no}"
+        video = confined(fields[0], where, allow_outside_root)
+        if not video:
+            raise InputError(f"{where}: the line has no path; expected 'path label'")
         if root is not None and not os.path.isabs(video):
             video = os.path.join(os.fspath(root), video)
         label: int | None = None
         if len(fields) >= 2 and fields[1] != "":
-            label = _parse_label(fields[1], names, label_names, f"{path}:{line_no}")
+            label = _parse_label(fields[1], names, label_names, where)
         samples.append(Sample(video, label, line_no))
     if not samples:
-        raise ValueError(f"data list {path} holds no entries")
+        raise InputError(f"data list {path} holds no entries")
     return samples
 
 
@@ -130,21 +155,24 @@ def scan_videos(root: str | os.PathLike) -> list[Sample]:
 def _word_labels(path: Path) -> list[str] | None:
     """The sorted class names of a list whose labels are words (None when they are integers)."""
     words = set()
-    for raw in path.read_text(encoding="utf-8").splitlines():
+    for raw in read_text_lines(path, "data list"):
         fields = split_fields(raw.strip()) if raw.strip() and not raw.startswith("#") else []
-        if len(fields) >= 2 and fields[1] and not fields[1].lstrip("-").isdigit():
+        if len(fields) >= 2 and fields[1] and not is_integer(fields[1]):
             words.add(fields[1])
     return sorted(words) or None
 
 
-def _read(p: Path, kind: str, root: Path, label_file: str | None, subset: str) -> Annotations:
+def _read(
+    p: Path, kind: str, root: Path, label_file: str | None, subset: str, allow_outside_root: bool
+) -> Annotations:
     """One source in one format -> its samples and the class names their labels index."""
     if kind in READERS:
         return READERS[kind](p, root, Path(label_file) if label_file else None, subset)
     if kind == "folders":
         return Annotations(*scan_class_folders(p))
     names = read_label_names(label_file) if label_file else _word_labels(p)
-    return Annotations(read_list_file(p, root, names), names)
+    samples = read_list_file(p, root, names, allow_outside_root=allow_outside_root)
+    return Annotations(samples, names)
 
 
 def _check_kind(p: Path, kind: str) -> None:
@@ -163,6 +191,7 @@ def load_samples(
     fmt: str = "auto",
     label_file: str | os.PathLike | None = None,
     subset: str = "train",
+    allow_outside_root: bool = False,
 ) -> tuple[list[Sample], list[str] | None]:
     """A list file, a folder or an annotation file -> (samples, class names or None).
 
@@ -173,6 +202,8 @@ def load_samples(
     ``label_names`` when given (matched by name; unknown names are an error), else into the
     returned names. ``subset`` picks HMDB51's train (1) or test (2) part. A folder without
     ``labeled`` is read as a plain video folder.
+    ``allow_outside_root``: see :func:`read_list_file` (annotation files are always confined).
+    A source none of whose files exists raises :class:`InputError` (a wrong ``root``).
     """
     p = Path(source)
     if not p.exists():
@@ -184,9 +215,8 @@ def load_samples(
     if kind == "folders" and not labeled:
         return scan_videos(p), None
     base = Path(root) if root is not None else (p if p.is_dir() else p.parent)
-    samples, names = _read(
-        p, kind, base, os.fspath(label_file) if label_file else None, subset_of(subset)
-    )
+    label_path = os.fspath(label_file) if label_file else None
+    samples, names = _read(p, kind, base, label_path, subset_of(subset), allow_outside_root)
     check_some_exist(samples, p, base)
     target = (
         label_names
@@ -216,14 +246,23 @@ def read_samples(
     label_names: Sequence[str] | None = None,
     fmt: str = "auto",
     label_file: str | os.PathLike | None = None,
+    allow_outside_root: bool = False,
 ) -> list[tuple[str, int]]:
     """(path, label) pairs of an evaluation set (see :func:`load_samples`, subset ``test``).
 
     With ``label_names`` (a model's classes), labels are indices into them: names are matched
-    by name; bare integers must lie inside the model's label range.
+    by name; bare integers must lie inside the model's label range. ``allow_outside_root``: see
+    :func:`read_list_file`.
     """
     samples, _ = load_samples(
-        source, root, label_names, labeled=True, fmt=fmt, label_file=label_file, subset="test"
+        source,
+        root,
+        label_names,
+        labeled=True,
+        fmt=fmt,
+        label_file=label_file,
+        subset="test",
+        allow_outside_root=allow_outside_root,
     )
     return [(s.path, int(s.label)) for s in samples]
 

@@ -33,6 +33,7 @@ def evaluate_checkpoint(
     dtype: str = "fp32",
     out_dir: str | os.PathLike | None = None,
     progress: bool = True,
+    allow_outside_root: bool = False,
 ) -> dict[str, Any]:
     """The paper's multi-view test protocol on a list file, class folders or an annotation file
     (``fmt``, see :func:`~videomae.data.lists.load_samples`; see
@@ -45,6 +46,7 @@ def evaluate_checkpoint(
 
     Reduced precision runs under autocast with float32 weights. Returns the summary dict
     (``summary.json`` with predictions and a confusion matrix under ``out_dir`` when given).
+    List paths must stay under ``root`` unless ``allow_outside_root`` (see ``read_list_file``).
     """
     dt = parse_dtype(dtype)
     clf = VideoClassifier.from_pretrained(
@@ -58,9 +60,8 @@ def evaluate_checkpoint(
         strategy=strategy,
         batch_size=batch_size,
     )
-    samples = read_samples(
-        source, root=root, label_names=clf.labels, fmt=fmt, label_file=label_file
-    )
+    data = {"fmt": fmt, "label_file": label_file, "allow_outside_root": allow_outside_root}
+    samples = read_samples(source, root=root, label_names=clf.labels, **data)
     cfg = EvalConfig.from_preprocessing(
         clf.preprocessing,
         batch_size=clf.batch_size,

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from videomae.inference.views import MERGE_METHODS, Preprocessing, check_view_options
+from videomae.errors import InputError
+from videomae.inference.views import MERGE_METHODS, Preprocessing, check_sizes, check_view_options
+from videomae.limits import BATCH, Range, check_choice, check_range
 from videomae.runtime import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
 __all__ = ["EvalConfig"]
@@ -59,20 +61,16 @@ class EvalConfig:
         return cfg
 
     def validate(self) -> None:
-        """Raise ValueError naming the bad field and the fix."""
+        """Raise InputError naming the bad field and the fix."""
         check_view_options(
             self.clips, self.crops, self.sampling_rate, self.strategy, self.mean, self.std
         )
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
-        if self.dtype not in ("float32", "bfloat16", "float16"):
-            raise ValueError(f"dtype must be float32, bfloat16 or float16, got {self.dtype!r}")
-        if self.merge not in MERGE_METHODS:
-            raise ValueError(f"merge must be one of {MERGE_METHODS}, got {self.merge!r}")
-        if self.topk < 1:
-            raise ValueError(f"topk must be >= 1, got {self.topk}")
-        if self.prefetch < 0:
-            raise ValueError(f"prefetch must be >= 0, got {self.prefetch}")
+        check_sizes(self.num_frames, self.crop_size, self.short_side)
+        check_range("batch_size", self.batch_size, BATCH, InputError)
+        check_choice("dtype", self.dtype, ("float32", "bfloat16", "float16"), InputError)
+        check_choice("merge", self.merge, MERGE_METHODS, InputError)
+        check_range("topk", self.topk, Range(1, 10**6, integer=True), InputError)
+        check_range("prefetch", self.prefetch, Range(0, 64, integer=True), InputError)
 
     @property
     def views_per_video(self) -> int:

@@ -26,7 +26,9 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from videomae.errors import InputError
 from videomae.inference.results import Result, name_of
+from videomae.limits import BATCH, WORKERS, check_range
 
 __all__ = [
     "MultiViewRunner",
@@ -218,10 +220,8 @@ class MultiViewRunner:
     ) -> None:
         batch_size = default_batch_size(device) if batch_size is None else batch_size
         num_workers = default_num_workers(device) if num_workers is None else num_workers
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if num_workers < 0:
-            raise ValueError(f"num_workers must be >= 0 (0 decodes inline), got {num_workers}")
+        check_range("batch_size", batch_size, BATCH, InputError)
+        check_range("num_workers (0 decodes inline)", num_workers, WORKERS, InputError)
         self.model = model
         self.device = torch.device(device)
         self.dtype = dtype

@@ -15,6 +15,15 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from videomae.errors import InputError
+from videomae.limits import (
+    MAX_CLIPS,
+    MAX_IMAGE_SIDE,
+    MAX_NUM_FRAMES,
+    Range,
+    check_choice,
+    check_range,
+)
 from videomae.processing.ops import normalize, resize_short_side, spatial_crops
 from videomae.video.decode import read_clips
 from videomae.video.sampling import clip_indices
@@ -23,6 +32,7 @@ __all__ = [
     "MERGE_METHODS",
     "Preprocessing",
     "ViewSpec",
+    "check_sizes",
     "check_view_options",
     "frames_views",
     "merge_views",
@@ -66,17 +76,26 @@ def check_view_options(
     mean: Sequence[float],
     std: Sequence[float],
 ) -> None:
-    """Raise ValueError naming the bad view option and the fix."""
-    if clips < 1:
-        raise ValueError(f"clips must be >= 1, got {clips}")
+    """Raise :class:`~videomae.errors.InputError` naming the bad view option and the fix."""
+    check_range("clips", clips, Range(1, MAX_CLIPS, integer=True), InputError)
     if crops not in (1, 3):
-        raise ValueError(f"crops must be 1 (centre) or 3 (spanning the longer side), got {crops}")
-    if sampling_rate < 1:
-        raise ValueError(f"sampling_rate must be >= 1, got {sampling_rate}")
-    if strategy not in ("dense", "uniform"):
-        raise ValueError(f"strategy must be 'dense' or 'uniform', got {strategy!r}")
+        raise InputError(f"crops must be 1 (centre) or 3 (spanning the longer side), got {crops}")
+    check_range("sampling_rate", sampling_rate, Range(1, 1024, integer=True), InputError)
+    check_choice("strategy", strategy, ("dense", "uniform"), InputError)
     if len(mean) != len(std):
-        raise ValueError(f"mean has {len(mean)} values but std has {len(std)}")
+        raise InputError(f"mean has {len(mean)} values but std has {len(std)}")
+    check_range("std", min(std, default=1.0), Range(0.0, lo_open=True), InputError)
+
+
+def check_sizes(num_frames: Any, crop_size: Any, short_side: Any) -> None:
+    """Raise :class:`~videomae.errors.InputError` unless the clip sizes are within their bounds
+    (:mod:`videomae.limits`): ``num_frames`` frames, ``crop_size`` / ``short_side`` pixels
+    (None: the model's, resolved later)."""
+    frames = Range(1, MAX_NUM_FRAMES, integer=True, optional=True)
+    check_range("num_frames", num_frames, frames, InputError)
+    side = Range(1, MAX_IMAGE_SIDE, integer=True, optional=True)
+    check_range("crop_size", crop_size, side, InputError)
+    check_range("short_side", short_side, side, InputError)
 
 
 class ViewSpec(Protocol):
@@ -116,10 +135,11 @@ class Preprocessing:
         return self.clips * self.crops
 
     def validate(self) -> None:
-        """Raise ValueError naming the bad field and the fix."""
+        """Raise InputError naming the bad field and the fix."""
         check_view_options(
             self.clips, self.crops, self.sampling_rate, self.strategy, self.mean, self.std
         )
+        check_sizes(self.num_frames, self.crop_size, self.short_side)
 
 
 def _crop_views(clip: torch.Tensor, spec: ViewSpec, crop_size: int) -> list[torch.Tensor]:

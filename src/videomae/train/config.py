@@ -15,7 +15,83 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from videomae.config import PRESETS
+from videomae.data.formats.detect import FORMATS
+from videomae.errors import ConfigError
+from videomae.limits import (
+    BATCH,
+    COUNT,
+    LEARNING_RATE,
+    OPT_COUNT,
+    OPT_FRAMES,
+    OPT_SIDE,
+    SEED,
+    WORKERS,
+    Range,
+    check_choice,
+    check_fields,
+)
+from videomae.train.precision import PRECISIONS
 from videomae.train.schedule import cosine_schedule, lr_for_batch
+
+STRATEGIES = ("dense", "uniform")
+
+# Architecture fields a recipe offers as flags of the same name; set ones override the preset.
+ARCH_FIELDS = (
+    "hidden_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "intermediate_size",
+    "decoder_hidden_size",
+    "decoder_num_hidden_layers",
+    "decoder_num_attention_heads",
+    "decoder_intermediate_size",
+)
+
+
+#: the accepted range of every numeric field of :class:`TrainConfig` (docs/reliability.md)
+TRAIN_RANGES: dict[str, Range] = {
+    "num_frames": OPT_FRAMES,
+    "sampling_rate": Range(1, 1024, integer=True, optional=True),
+    "input_size": OPT_SIDE,
+    "short_side": Range(1, 4096, integer=True, optional=True),
+    "repeats": Range(1, 64, integer=True),
+    "num_workers": WORKERS,
+    "cache_mb": Range(0.0, 1e7),
+    "patch_size": OPT_SIDE,
+    "tubelet_size": OPT_FRAMES,
+    **{name: Range(1, 65536, integer=True, optional=True) for name in ARCH_FIELDS},
+    "drop_path": Range(0.0, 1.0, hi_open=True),
+    "epochs": COUNT,
+    "total_steps": OPT_COUNT,
+    "warmup_epochs": Range(0.0, 1e6),
+    "warmup_steps": Range(0, 10**9, integer=True, optional=True),
+    "batch_size": BATCH,
+    "accum_steps": Range(1, 65536, integer=True),
+    "base_lr": Range(0.0, 10.0, lo_open=True),
+    "lr": Range(0.0, 10.0, lo_open=True, optional=True),
+    "min_lr": LEARNING_RATE,
+    "warmup_lr": LEARNING_RATE,
+    "weight_decay": Range(0.0, 10.0),
+    "betas": Range(0.0, 1.0, hi_open=True),
+    "layer_decay": Range(0.0, 1.0, lo_open=True, optional=True),
+    "clip_grad": Range(0.0, 1e6, lo_open=True, optional=True),
+    "ema_decay": Range(0.0, 1.0, hi_open=True, optional=True),
+    "eval_every": COUNT,
+    "early_stop": OPT_COUNT,
+    "log_every": COUNT,
+    "save_every": COUNT,
+    "keep_last": Range(0, 10**6, integer=True),
+    "seed": SEED,
+}
+
+#: fields that do not change what a run computes: they may differ when resuming
+RESUME_FREE = frozenset(
+    {"resume", "allow_config_change", "progress", "out_dir", "num_workers", "device",
+     "log_every", "save_every", "keep_last", "eval_every", "cache_mb", "compile",
+     "epochs", "total_steps", "val_data", "val_batch_size", "allow_outside_root",
+     "early_stop", "tensorboard"}
+)  # fmt: skip
 
 
 def helped(text: str, default: Any = None) -> Any:
@@ -44,6 +120,9 @@ class TrainConfig:
     format: str = helped(
         "data format: auto (from the content), list, folders, ucf101, hmdb51, kinetics, ssv2",
         "auto",
+    )
+    allow_outside_root: bool = helped(
+        "accept list paths that are absolute or climb out of the root with '..'", False
     )
     out_dir: str = "runs/train"
     num_frames: int | None = helped("frames per clip (default: the --init model's, else 16)")
@@ -117,23 +196,33 @@ class TrainConfig:
     keep_last: int = 2
     seed: int = 0
     resume: bool = False
+    allow_config_change: bool = helped(
+        "with --resume: continue although settings that change the run (seed, batch size, "
+        "learning rates, data...) differ from the checkpoint's",
+        False,
+    )
     progress: bool = helped(
         "progress bar in a terminal, a plain line every log_every steps otherwise (-q: off)", True
     )
     device: str | None = helped("cpu / cuda (default: CUDA when available)")
 
+    def __post_init__(self) -> None:
+        self.validate()
 
-# Architecture fields a recipe offers as flags of the same name; set ones override the preset.
-ARCH_FIELDS = (
-    "hidden_size",
-    "num_hidden_layers",
-    "num_attention_heads",
-    "intermediate_size",
-    "decoder_hidden_size",
-    "decoder_num_hidden_layers",
-    "decoder_num_attention_heads",
-    "decoder_intermediate_size",
-)
+    def validate(self) -> None:
+        """Raise :class:`~videomae.errors.ConfigError` naming the first field out of its range
+        (:data:`TRAIN_RANGES`) or not among its choices; recipes extend it with their fields."""
+        check_fields(self, TRAIN_RANGES)
+        if self.strategy is not None:
+            check_choice("strategy", self.strategy, STRATEGIES)
+        check_choice("format", self.format, FORMATS)
+        check_choice("precision", self.precision, ("auto", *PRECISIONS))
+        if self.init is None:
+            check_choice("model", self.model, sorted(PRESETS))
+        if not isinstance(self.model_overrides, dict):
+            raise ConfigError(
+                f"model_overrides must be a JSON object, got {self.model_overrides!r}"
+            )
 
 
 def model_overrides(cfg: TrainConfig) -> dict[str, Any]:
@@ -186,19 +275,27 @@ class Schedule:
 
 
 def check_config(cfg: TrainConfig) -> None:
-    """The checks that need no dataset: positive batch, accumulation and evaluation interval."""
-    if cfg.accum_steps < 1 or cfg.batch_size < 1:
-        raise ValueError(
-            f"batch_size and accum_steps must be >= 1, got {cfg.batch_size}, {cfg.accum_steps}"
+    """Validate ``cfg`` again (fields may have been changed since it was built)."""
+    cfg.validate()
+
+
+def check_resume(saved: Any, cfg: TrainConfig, checkpoint: Any) -> None:
+    """Refuse to resume ``checkpoint`` (whose stored config is ``saved``) with settings that change
+    the run, unless ``cfg.allow_config_change``; the message lists each differing setting."""
+    if not isinstance(saved, dict) or cfg.allow_config_change:
+        return
+    now = config_dict(cfg)
+    changed = [
+        f"{k} {saved[k]!r} -> {now[k]!r}"
+        for k in sorted(now)
+        if k in saved and k not in RESUME_FREE and saved[k] != now[k]
+    ]
+    if changed:
+        raise ConfigError(
+            f"cannot resume {checkpoint}: it was written with different settings "
+            f"({'; '.join(changed)}); resume with the checkpoint's settings, or pass "
+            "--allow-config-change (allow_config_change=True) to continue anyway"
         )
-    if cfg.eval_every < 1:
-        raise ValueError(
-            f"eval_every (epochs between validations) must be >= 1, got {cfg.eval_every}"
-        )
-    if cfg.early_stop is not None and cfg.early_stop < 1:
-        raise ValueError(f"early_stop (validations of patience) must be >= 1, got {cfg.early_stop}")
-    if cfg.log_every < 1:
-        raise ValueError(f"log_every must be >= 1, got {cfg.log_every}")
 
 
 def resolve_schedule(cfg: TrainConfig, num_samples: int, world_size: int) -> Schedule:

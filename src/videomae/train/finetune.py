@@ -25,7 +25,9 @@ from videomae.config import VideoMAEConfig
 from videomae.data.datasets import VideoClassificationDataset
 from videomae.data.lists import load_samples
 from videomae.data.mixup import Mixup, smooth_one_hot
+from videomae.errors import ConfigError, InputError
 from videomae.evaluate.metrics import confusion_matrix, mean_class_from_confusion, topk_correct
+from videomae.limits import BATCH, FRACTION, Range, check_fields
 from videomae.modeling.losses import cross_entropy, soft_target_cross_entropy
 from videomae.modeling.models import VideoMAEForVideoClassification
 from videomae.train import distributed as D
@@ -83,6 +85,30 @@ class FinetuneConfig(TrainConfig):
     smoothing: float = 0.1
     layer_decay: float | None = 0.75  # re-declared without cli=False: a flag of this recipe
 
+    def validate(self) -> None:
+        super().validate()
+        check_fields(self, FINETUNE_RANGES)
+        for name in ("crop_scale", "crop_ratio"):
+            low, high = getattr(self, name)
+            if low > high:
+                raise ConfigError(f"{name} must be (low, high) with low <= high, got {(low, high)}")
+
+
+FINETUNE_RANGES = {
+    "crop_scale": Range(0.0, 1.0, lo_open=True),
+    "crop_ratio": Range(0.0, 100.0, lo_open=True),
+    "rand_aug_ops": Range(0, 16, integer=True),
+    "rand_aug_magnitude": Range(0.0, 10.0),
+    "erase_prob": FRACTION,
+    "val_batch_size": BATCH,
+    "init_scale": Range(0.0, 1e3),
+    "mixup": Range(0.0, 100.0),
+    "cutmix": Range(0.0, 100.0),
+    "mixup_prob": FRACTION,
+    "mixup_switch_prob": FRACTION,
+    "smoothing": Range(0.0, 1.0, hi_open=True),
+}
+
 
 def resolve_labels(cfg: FinetuneConfig) -> tuple[list, list | None, list[str]]:
     """(train samples, val samples or None, class names): the training set decides the classes
@@ -92,7 +118,12 @@ def resolve_labels(cfg: FinetuneConfig) -> tuple[list, list | None, list[str]]:
             "set train_data: a list file, class folders or an annotation file (--train-data)"
         )
     train_samples, names = load_samples(
-        cfg.train_data, cfg.root, labeled=True, fmt=cfg.format, label_file=cfg.label_file
+        cfg.train_data,
+        cfg.root,
+        labeled=True,
+        fmt=cfg.format,
+        label_file=cfg.label_file,
+        allow_outside_root=cfg.allow_outside_root,
     )
     val_samples = None
     if cfg.val_data:
@@ -104,11 +135,11 @@ def resolve_labels(cfg: FinetuneConfig) -> tuple[list, list | None, list[str]]:
             fmt=cfg.format,
             label_file=cfg.label_file,
             subset="test",
+            allow_outside_root=cfg.allow_outside_root,
         )
         names = names or val_names
     if names is None:
-        top = max(s.label for s in [*train_samples, *(val_samples or [])])
-        names = [str(i) for i in range(top + 1)]
+        names = _indices_as_names(cfg, train_samples, val_samples or [])
     return train_samples, val_samples, list(names)
 
 
@@ -116,6 +147,27 @@ def describe_labels(names: Sequence[str], shown: int = 8) -> str:
     """``12 classes: a, b, c, ... (first 8)``: the label set a run trains, for the console."""
     more = f", ... (first {shown} of {len(names)})" if len(names) > shown else ""
     return f"{len(names)} classes: {', '.join(names[:shown])}{more}"
+
+
+def _indices_as_names(cfg: FinetuneConfig, train: list, val: list) -> list[str]:
+    """Class names "0".."K-1" for integer labels; every index must occur in the training list,
+    so a mistyped label (99 among 0..9) is an error naming its line, not a 100-class head."""
+    top = max(train + val, key=lambda s: s.label)
+    seen = {s.label for s in train}
+    missing = [i for i in range(top.label + 1) if i not in seen]
+    source = cfg.train_data
+    if missing:
+        where = (
+            top.path
+            if top.line is None
+            else f"{source if top in train else cfg.val_data}:{top.line}"
+        )
+        raise InputError(
+            f"{where}: label {top.label} implies {top.label + 1} classes, but labels "
+            f"{missing[:5]}{'...' if len(missing) > 5 else ''} never occur in the training list "
+            f"{source}; fix the label, or pass --label-file with every class name"
+        )
+    return [str(i) for i in range(top.label + 1)]
 
 
 def _dataset(cfg: FinetuneConfig, samples: list, train: bool) -> VideoClassificationDataset:

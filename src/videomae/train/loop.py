@@ -19,9 +19,16 @@ from typing import Any
 import numpy as np
 import torch
 
+from videomae.runtime import resolve_device
 from videomae.train import distributed as D
 from videomae.train.best import check_early_stop, export_best, patience_spent, track_best
-from videomae.train.config import Schedule, TrainConfig, config_dict, resolve_schedule
+from videomae.train.config import (
+    Schedule,
+    TrainConfig,
+    check_resume,
+    config_dict,
+    resolve_schedule,
+)
 from videomae.train.data import StepSampler, batch_size_of, build_loader, to_device
 from videomae.train.interrupt import StopRequest
 from videomae.train.metrics import (
@@ -201,7 +208,7 @@ def _set_up(
 ) -> _Run:
     """Resolve the run, seed, build optimizer / scaler / EMA, resume, wrap, make the sampler."""
     info = D.init_distributed(device=cfg.device)
-    device = torch.device(cfg.device) if cfg.device else info.device
+    device = resolve_device(cfg.device) if cfg.device else info.device
     precision = resolve_precision(cfg.precision, device)
     out_dir = Path(cfg.out_dir)
     if info.is_main:
@@ -222,6 +229,7 @@ def _set_up(
     state = RunState()
     found = load_resumable(out_dir, cfg.resume, info.is_main)
     if found is not None:
+        check_resume(found[1].get("config"), cfg, found[0])
         state = restore(found[1], parts, info, device, schedule.total_steps)
         state.resumed_from = found[0]
     wrapped: torch.nn.Module = D.wrap_ddp(base, info)

@@ -24,6 +24,7 @@ import torch
 from videomae.config import VideoMAEConfig
 from videomae.data.datasets import VideoPretrainDataset
 from videomae.data.lists import load_samples
+from videomae.limits import COUNT, Range, check_choice, check_fields
 from videomae.modeling.models import VideoMAEForPreTraining
 from videomae.train import distributed as D
 from videomae.train.args import build_parser as config_parser
@@ -66,12 +67,32 @@ class PretrainConfig(TrainConfig):
         "with --tensorboard: a reconstruction picture of the first clip every N steps", 500
     )
 
+    def validate(self) -> None:
+        super().validate()
+        check_fields(self, PRETRAIN_RANGES)
+        check_choice("mask_kind", self.mask_kind, ("tube", "random"))
+        check_choice("decoder_mask", self.decoder_mask, ("none", "running_cell"))
+
+
+PRETRAIN_RANGES = {
+    "crop_scales": Range(0.0, 1.0, lo_open=True),
+    "mask_ratio": Range(0.0, 1.0, hi_open=True),
+    "decoder_keep_ratio": Range(0.0, 1.0, lo_open=True),
+    "tensorboard_image_every": COUNT,
+}
+
 
 def build_dataset(cfg: PretrainConfig) -> VideoPretrainDataset:
     """The :class:`VideoPretrainDataset` described by ``cfg``."""
     if not cfg.data:
         raise ValueError("set data: a list file of videos or a folder of videos (--data)")
-    samples, _ = load_samples(cfg.data, cfg.root, labeled=False, fmt=cfg.format)
+    samples, _ = load_samples(
+        cfg.data,
+        cfg.root,
+        labeled=False,
+        fmt=cfg.format,
+        allow_outside_root=cfg.allow_outside_root,
+    )
     return VideoPretrainDataset(
         samples,
         num_frames=cfg.num_frames,

@@ -23,6 +23,7 @@ import torch
 from videomae._io import atomic_write_text
 from videomae.folder import trained_geometry, trained_processor, write_model_folder
 from videomae.modeling.model_card import CardFacts
+from videomae.runtime import resolve_device
 from videomae.train import distributed as D
 from videomae.train.args import cli_values, parse_run
 from videomae.train.config import config_dict
@@ -157,6 +158,8 @@ def run_cli(
     """Parse ``cls`` from ``argv`` (and ``--config``), save the effective settings in the run's
     folder, ``run`` it, print ``done`` and the folder; leave the process group."""
     cfg, source = parse_run(cls, prog, argv)
+    if cfg.device is not None:
+        resolve_device(cfg.device)  # a device that is not there fails before any work
     if D.env_rank() == 0:
         fmt = settings_format(source) if source else None
         saved = save_settings(cli_values(cfg), cfg.out_dir, fmt)

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from videomae.errors import VideoDecodeError
+from videomae.limits import MAX_DECODED_BYTES, MAX_VIDEO_SIDE
 from videomae.video.backend import av, ffmpeg_message, require_av
 from videomae.video.decoder import FrameDecoder, rotation_of
 from videomae.video.framemap import FRAME_MAP_CACHE, FrameMap, stream_rate
@@ -50,6 +51,9 @@ PathLike = str | os.PathLike
 # FFmpeg's automatic threading spends longer starting its threads than decoding takes
 # (measurements: docs/performance.md, "Decoding").
 _SMALL_FRAME_PIXELS = 320 * 240
+
+# demuxers that read a still image or text, not a video: a file that probes as one is refused
+_NOT_VIDEO_FORMATS = frozenset({"image2", "tty", "ico", "txt"})
 
 
 @dataclass(frozen=True)
@@ -104,18 +108,55 @@ def _open_container(p: str) -> Any:
         raise VideoDecodeError(p, f"cannot open the file ({e})") from e
 
 
+def _is_image_format(container: Any) -> bool:
+    """A still-image demuxer (png_pipe, jpeg_pipe, image2...) or FFmpeg's text ("tty") reader."""
+    names = str(getattr(container.format, "name", "") or "").split(",")
+    if names == ["gif"] and container.streams.video:  # a GIF of one frame is a still image
+        return (container.streams.video[0].frames or 0) <= 1
+    return any(n.endswith("_pipe") or n in _NOT_VIDEO_FORMATS for n in names)
+
+
 def _video_stream(container: Any, p: str) -> Any:
-    """The first video stream, its decoder threading chosen by frame size."""
+    """The first video stream, checked to be a real video of a sane size; its decoder
+    threading chosen by frame size."""
+    if _is_image_format(container):
+        raise VideoDecodeError(
+            p,
+            f"it is a still image or text ({container.format.name}), not a video; pass a video "
+            "file (mp4, webm, mkv, avi, mov...)",
+        )
     if not container.streams.video:
         kinds = sorted({s.type for s in container.streams}) or ["none"]
         raise VideoDecodeError(p, f"it has no video stream (streams found: {', '.join(kinds)})")
     stream = container.streams.video[0]
     ctx = stream.codec_context
-    if (ctx.width or 0) * (ctx.height or 0) <= _SMALL_FRAME_PIXELS:
+    if ctx is None:
+        raise VideoDecodeError(p, "FFmpeg has no decoder for its video codec; the file is corrupt")
+    w, h = ctx.width or 0, ctx.height or 0
+    if not (0 < w <= MAX_VIDEO_SIDE and 0 < h <= MAX_VIDEO_SIDE):
+        raise VideoDecodeError(
+            p,
+            f"its video stream has frame size {w}x{h}; expected 1..{MAX_VIDEO_SIDE} pixels each "
+            "side (the header is corrupt or the file is not a video)",
+        )
+    if w * h <= _SMALL_FRAME_PIXELS:
         ctx.thread_count = 1  # starting decoder threads costs more than tiny frames take
     else:
         ctx.thread_type = "AUTO"  # frame + slice threads
     return stream
+
+
+def check_decoded_size(p: str, num_frames: int, width: int, height: int) -> None:
+    """VideoDecodeError when ``num_frames`` RGB frames of ``width`` x ``height`` exceed
+    :data:`~videomae.limits.MAX_DECODED_BYTES` (checked before decoding)."""
+    need = num_frames * width * height * 3
+    if need > MAX_DECODED_BYTES:
+        raise VideoDecodeError(
+            p,
+            f"{num_frames} frames of {width}x{height} need {need / 2**30:.1f} GiB decoded, above "
+            f"the {MAX_DECODED_BYTES / 2**30:.0f} GiB limit (videomae.limits.MAX_DECODED_BYTES); "
+            "read fewer frames or clips",
+        )
 
 
 @contextmanager
@@ -205,11 +246,16 @@ def _decode_many(
     container: Any, stream: Any, fmap: FrameMap, path: str, groups: list[list[int]]
 ) -> list[Clip]:
     """Decode the union of several index lists in one pass and build one Clip per list."""
+    ctx = stream.codec_context
+    check_decoded_size(path, sum(len(g) for g in groups), ctx.width, ctx.height)
     wanted = sorted({min(i, fmap.num_frames - 1) for g in groups for i in g})
     dec = FrameDecoder(container, stream, fmap, path)
     frames, last = dec.collect(wanted)
     pixels = _RgbFrames(frames, last, fmap)
-    return [_build_clip(pixels, g, dec.rotation or 0, dec.decoded) for g in groups]
+    try:
+        return [_build_clip(pixels, g, dec.rotation or 0, dec.decoded) for g in groups]
+    except ValueError as e:  # np.stack of frames whose size changes mid-stream
+        raise VideoDecodeError(path, f"its frames change size mid-stream ({e})") from e
 
 
 # --------------------------------------------------------------------------------------------

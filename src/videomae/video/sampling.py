@@ -7,29 +7,35 @@ from __future__ import annotations
 
 import numpy as np
 
+from videomae.errors import InputError
+from videomae.limits import MAX_NUM_FRAMES
+
 __all__ = ["clip_indices", "dense_indices", "one_clip_indices", "uniform_indices"]
 
 
 def _check_counts(num_video_frames: int, num_frames: int) -> None:
     if num_video_frames < 1:
-        raise ValueError(
+        raise InputError(
             f"num_video_frames must be >= 1, got {num_video_frames}; the video has no frames"
         )
-    if num_frames < 1:
-        raise ValueError(f"num_frames must be >= 1, got {num_frames}")
+    if not 1 <= num_frames <= MAX_NUM_FRAMES:
+        raise InputError(
+            f"num_frames must be in 1..{MAX_NUM_FRAMES} (videomae.limits.MAX_NUM_FRAMES), "
+            f"got {num_frames}"
+        )
 
 
 def _check_clip_idx(clip_idx: int, num_clips: int) -> None:
     if num_clips < 1:
-        raise ValueError(f"num_clips must be >= 1, got {num_clips}")
+        raise InputError(f"num_clips must be >= 1, got {num_clips}")
     if not 0 <= clip_idx < num_clips:
-        raise ValueError(
+        raise InputError(
             f"clip_idx must be in [0, {num_clips - 1}] (num_clips={num_clips}), got {clip_idx}"
         )
 
 
-def _unknown_strategy(strategy: str) -> ValueError:
-    return ValueError(f"strategy must be 'dense' or 'uniform', got {strategy!r}")
+def _unknown_strategy(strategy: str) -> InputError:
+    return InputError(f"strategy must be 'dense' or 'uniform', got {strategy!r}")
 
 
 def dense_indices(
@@ -52,7 +58,7 @@ def dense_indices(
     """
     _check_counts(num_video_frames, num_frames)
     if sampling_rate < 1:
-        raise ValueError(f"sampling_rate must be >= 1, got {sampling_rate}")
+        raise InputError(f"sampling_rate must be >= 1, got {sampling_rate}")
     delta = max(num_video_frames - num_frames * sampling_rate, 0)  # possible start positions - 1
     if clip_idx is None:
         rng = np.random.default_rng() if rng is None else rng
@@ -115,7 +121,7 @@ def clip_indices(
     (:func:`uniform_indices`).
     """
     if num_clips < 1:
-        raise ValueError(f"num_clips must be >= 1, got {num_clips}")
+        raise InputError(f"num_clips must be >= 1, got {num_clips}")
     if train and rng is None:
         rng = np.random.default_rng()
     if strategy == "dense":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -10,6 +12,8 @@ from typing import NamedTuple
 from videomae.errors import InputError
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".wmv")
+
+_INTEGER = re.compile(r"-?[0-9]+")
 
 # the subsets a reader may be asked for: training data, or evaluation (validation / test) data
 SUBSETS = ("train", "test")
@@ -38,15 +42,43 @@ def split_fields(line: str) -> list[str]:
     return line.split()
 
 
+def is_integer(token: str) -> bool:
+    """Whether ``token`` is a plain ASCII integer such as ``12`` or ``-3`` (not ``²`` or ``1.5``)."""
+    return _INTEGER.fullmatch(token) is not None
+
+
+def read_text_lines(path: str | os.PathLike, what: str) -> list[str]:
+    """The lines of a UTF-8 text file (a leading BOM and CRLF endings accepted); a binary or
+    non-UTF-8 file raises :class:`InputError` naming the file, the line and the fix."""
+    data = Path(path).read_bytes()
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputError(f"{what} {path} is UTF-16 text; save it as UTF-8 (one entry per line)")
+    nul = data.find(b"\0")
+    try:
+        if nul >= 0:
+            raise UnicodeDecodeError("utf-8", data, nul, nul + 1, "NUL byte")
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"{path}:{line}: {what} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+            "is it a binary file? Pass a text file with one entry per line"
+        ) from None
+    return text.splitlines()
+
+
 def is_video(p: Path) -> bool:
     """A visible regular file with a video suffix."""
     return p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS and not p.name.startswith(".")
 
 
 def read_head(path: Path, size: int = 8192) -> str:
-    """The first ``size`` characters of a text file ('' for a binary or unreadable one)."""
+    """The first ``size`` characters of a text file ('' for a binary or unreadable one); a
+    leading UTF-8 BOM is dropped."""
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:
             return f.read(size)
     except (OSError, UnicodeDecodeError):
         return ""
@@ -73,11 +105,14 @@ def locate(root: Path, name: str, folders: Sequence[str] = ("",)) -> str:
 
 
 def check_some_exist(samples: Sequence[Sample], source: Path, root: Path) -> None:
-    """An error when none of the named videos exists: the root is almost surely wrong."""
+    """An error when none of the named videos exists: the root is almost surely wrong. Stops at
+    the first file found, so a good list costs one ``stat``."""
     if samples and not any(os.path.exists(s.path) for s in samples):
+        first = samples[0]
+        where = f"{source}:{first.line}" if first.line else f"{source}"
         raise InputError(
-            f"{source}: none of its {len(samples)} videos exists under {root} (first: "
-            f"{samples[0].path}); pass the folder that holds them with --root"
+            f"{where}: none of its {len(samples)} videos exists under {root} (first: "
+            f"{first.path}); check the list's paths, or pass the folder that holds them with --root"
         )
 
 

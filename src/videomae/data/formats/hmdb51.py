@@ -13,6 +13,7 @@ from videomae.data.formats.common import (
     Annotations,
     Sample,
     locate,
+    read_text_lines,
     safe_part,
     subset_of,
 )
@@ -48,7 +49,7 @@ def read(path: Path, root: Path, label_file: Path | None, subset: str) -> Annota
     names = [cls for cls, _ in files]
     samples = []
     for label, (cls, file) in enumerate(files):
-        for line_no, raw in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+        for line_no, raw in enumerate(read_text_lines(file, "HMDB51 split file"), 1):
             fields = raw.split()
             if not fields:
                 continue

@@ -13,6 +13,7 @@ from videomae.data.formats.common import (
     Annotations,
     Sample,
     locate,
+    read_text_lines,
     safe_part,
 )
 from videomae.errors import InputError
@@ -48,12 +49,11 @@ def _row_sample(row: dict, root: Path, where: str) -> tuple[str, str | None]:
 
 def read(path: Path, root: Path, label_file: Path | None, subset: str) -> Annotations:
     """Every row of one Kinetics CSV (one CSV is one split)."""
-    with open(path, encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputError(f"{path}: not a Kinetics CSV, missing columns {missing}")
-        rows = [(i, _row_sample(row, root, f"{path}:{i}")) for i, row in enumerate(reader, 2)]
+    reader = csv.DictReader(read_text_lines(path, "Kinetics CSV"))
+    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InputError(f"{path}: not a Kinetics CSV, missing columns {missing}")
+    rows = [(i, _row_sample(row, root, f"{path}:{i}")) for i, row in enumerate(reader, 2)]
     if not rows:
         raise InputError(f"{path} holds no entries")
     labels = {label for _, (_, label) in rows if label is not None}

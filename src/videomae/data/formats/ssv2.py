@@ -12,6 +12,7 @@ from pathlib import Path
 from videomae.data.formats.common import (
     Annotations,
     Sample,
+    read_text_lines,
     safe_part,
 )
 from videomae.data.labels import read_label_names
@@ -33,7 +34,7 @@ def label_of(template: str) -> str:
 
 def _entries(path: Path) -> list[dict]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads("\n".join(read_text_lines(path, "annotation file")))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(data, list) or not data:

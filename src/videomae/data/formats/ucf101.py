@@ -12,7 +12,9 @@ from pathlib import Path
 from videomae.data.formats.common import (
     Annotations,
     Sample,
+    is_integer,
     locate,
+    read_text_lines,
     safe_part,
 )
 from videomae.data.labels import read_label_names
@@ -57,13 +59,13 @@ def _names_from_lines(rows: list[tuple[int, str, int | None]], path: Path) -> li
 
 def _rows(path: Path) -> list[tuple[int, str, str, int | None]]:
     rows = []
-    for line_no, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for line_no, raw in enumerate(read_text_lines(path, "UCF101 split file"), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         fields = line.split()
         rel = safe_part(fields[0], f"{path}:{line_no}")
-        if "/" not in rel or len(fields) > 2 or (len(fields) == 2 and not fields[1].isdigit()):
+        if "/" not in rel or len(fields) > 2 or (len(fields) == 2 and not is_integer(fields[1])):
             raise InputError(
                 f"{path}:{line_no}: expected 'Class/video.avi [index]' (UCF101 split file), "
                 f"got {line!r}"
