@@ -11,7 +11,8 @@ import torch
 from _cli_helper import LABELS, make_assets
 from PIL import Image
 
-from videomae.cli.commands import CLIError, _optional
+from videomae.cli.commands import _optional
+from videomae.cli.contract import CLIError
 from videomae.cli.main import main
 from videomae.data.lists import read_samples
 from videomae.inference.embeddings_io import load_embeddings

@@ -128,3 +128,32 @@ def test_an_interrupted_training_command_exits_130_or_143(monkeypatch, raised, c
 
     monkeypatch.setattr("videomae.cli.main.run_forwarded", interrupted)
     assert main(["pretrain", "--out-dir", "x"]) == code
+
+
+@pytest.mark.parametrize("module", ["videomae.train.pretrain", "videomae.train.finetune"])
+def test_python_m_training_entry_points_keep_the_cli_contract(module, tmp_path) -> None:
+    """`python -m videomae.train.*` (what torchrun runs) with a bad setting: exit status 2 and
+    one `error:` line, no traceback."""
+    import subprocess
+    import sys
+
+    data = "--data" if module.endswith("pretrain") else "--train-data"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            module,
+            data,
+            str(tmp_path),
+            "--out-dir",
+            str(tmp_path / "o"),
+            "--clip-grad",
+            "-1",
+        ],  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: clip_grad"), done.stderr

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from videomae.checkpoints.convert import convert_checkpoint
+from videomae.cli.contract import CLIError
 from videomae.cli.output import err, out, quiet_library_warnings
 from videomae.cli.windows import classify_windows, embed_windows
 from videomae.data.lists import expand_videos
@@ -60,10 +61,6 @@ SYNTH_PARAMS = (
     "fps",
     "workers",
 )
-
-
-class CLIError(Exception):
-    """A user-facing failure: printed as one ``error: ...`` line, exit status 2."""
 
 
 def _progress(args: argparse.Namespace) -> bool | None:

@@ -9,29 +9,12 @@ unreadable single input): one ``error: ...`` line on stderr, no traceback. Set
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 
-from videomae.cli.commands import FORWARDED, CLIError, run_forwarded
-from videomae.cli.output import err
+from videomae.cli.commands import FORWARDED, run_forwarded
+from videomae.cli.contract import guarded
 from videomae.cli.parser import build_parser
-from videomae.errors import CheckpointError, VideoDecodeError
-
-# failures that are the user's to fix: one `error:` line and exit status 2, no traceback
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    CLIError,
-    CheckpointError,
-    ImportError,  # an optional extra is missing: the message names the install command
-    VideoDecodeError,
-    OSError,
-    ValueError,
-)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text if "\n" not in text else text.replace("\n", " | ")
 
 
 def _run(args_list: list[str]) -> int:
@@ -49,23 +32,7 @@ def _run(args_list: list[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``videomae`` command; returns the exit status (see the module doc)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    debug = os.environ.get("VIDEOMAE_DEBUG", "") not in ("", "0")
-    try:
-        return _run(args_list)
-    except SystemExit as exit_:  # argparse errors and --help, also from forwarded parsers
-        code = exit_.code
-        if code is None or isinstance(code, int):
-            return int(code or 0)
-        err(str(code))
-        return 2
-    except KeyboardInterrupt:
-        err("interrupted")
-        return 130
-    except USER_ERRORS as exc:
-        if debug:
-            raise
-        err(_one_line(exc))
-        return 2
+    return guarded(lambda: _run(args_list))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,6 +21,7 @@ from typing import Any
 
 import torch
 
+from videomae.cli.contract import guarded
 from videomae.config import VideoMAEConfig
 from videomae.data.datasets import VideoClassificationDataset
 from videomae.data.lists import load_samples
@@ -329,4 +330,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(guarded(main))

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from videomae.cli.contract import guarded
 from videomae.config import VideoMAEConfig
 from videomae.data.datasets import VideoPretrainDataset
 from videomae.data.lists import load_samples
@@ -185,4 +186,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(guarded(main))
