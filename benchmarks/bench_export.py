@@ -23,6 +23,7 @@ from pathlib import Path
 import onnxruntime as ort
 import torch
 from common import (
+    BENCH_MODELS,
     add_common_args,
     finish_args,
     machine_info,
@@ -38,20 +39,7 @@ from videomae import VideoMAEConfig, VideoMAEForVideoClassification
 from videomae.export import export_model, input_shape
 from videomae.inference.classifier import VideoClassifier
 
-MODELS = {
-    "small-112": dict(
-        hidden_size=384, num_hidden_layers=12, num_attention_heads=6, intermediate_size=1536,
-        image_size=112, patch_size=16, num_frames=16, tubelet_size=2,
-    ),
-    "base-224": dict(
-        hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
-        image_size=224, patch_size=16, num_frames=16, tubelet_size=2,
-    ),
-    "tiny-32": dict(
-        hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
-        image_size=32, patch_size=8, num_frames=4, tubelet_size=2,
-    ),
-}  # fmt: skip
+MODELS = BENCH_MODELS
 
 
 def _session(path: Path, threads: int) -> ort.InferenceSession:

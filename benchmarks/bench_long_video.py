@@ -30,6 +30,7 @@ import av
 import numpy as np
 import torch
 from common import (
+    BENCH_MODELS,
     CACHE_DIR,
     MEM_WORKER_FLAG,
     emit_worker_result,
@@ -43,20 +44,7 @@ from common import (
 from videomae import VideoMAEConfig, VideoMAEForVideoClassification
 from videomae.inference.classifier import VideoClassifier
 
-MODELS = {
-    "small-112": dict(
-        hidden_size=384, num_hidden_layers=12, num_attention_heads=6, intermediate_size=1536,
-        image_size=112, patch_size=16, num_frames=16, tubelet_size=2,
-    ),
-    "tiny-112": dict(
-        hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
-        image_size=112, patch_size=16, num_frames=16, tubelet_size=2,
-    ),
-    "tiny-32": dict(
-        hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
-        image_size=32, patch_size=8, num_frames=4, tubelet_size=2,
-    ),
-}  # fmt: skip
+MODELS = BENCH_MODELS
 FPS = 25
 SIZE = (120, 160)  # H, W
 

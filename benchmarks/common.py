@@ -52,6 +52,26 @@ import torch
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 # generated inputs (videos); VIDEOMAE_BENCH_CACHE moves them (the smoke tests use a temp dir)
+#: the model sizes the deployment benchmarks (export, long videos) take by name
+BENCH_MODELS: dict[str, dict[str, int]] = {
+    "small-112": dict(
+        hidden_size=384, num_hidden_layers=12, num_attention_heads=6, intermediate_size=1536,
+        image_size=112, patch_size=16, num_frames=16, tubelet_size=2,
+    ),
+    "base-224": dict(
+        hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
+        image_size=224, patch_size=16, num_frames=16, tubelet_size=2,
+    ),
+    "tiny-112": dict(
+        hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
+        image_size=112, patch_size=16, num_frames=16, tubelet_size=2,
+    ),
+    "tiny-32": dict(
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+        image_size=32, patch_size=8, num_frames=4, tubelet_size=2,
+    ),
+}  # fmt: skip
+
 CACHE_DIR = Path(os.environ.get("VIDEOMAE_BENCH_CACHE") or BENCH_DIR / ".cache")
 MEM_WORKER_FLAG = "--_mem-worker"
 _MEM_PREFIX = "MEMJSON "
