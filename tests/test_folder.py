@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from _recipe_helper import COLORS, TINY, colour_clip
 
 import videomae
 from videomae import VideoClassifier, VideoEmbedder, VideoMAEConfig, VideoMAEForPreTraining
@@ -24,17 +25,6 @@ from videomae.train.recipe import inherit_geometry
 av = pytest.importorskip("av")
 from videomae.video.write import write_video  # noqa: E402
 
-TINY = {
-    "hidden_size": 32,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "intermediate_size": 64,
-    "decoder_hidden_size": 16,
-    "decoder_num_hidden_layers": 1,
-    "decoder_num_attention_heads": 2,
-    "decoder_intermediate_size": 32,
-}
-COLORS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}
 SHAPE = {"image_size": 16, "patch_size": 8, "num_frames": 4, "tubelet_size": 2}
 
 
@@ -46,12 +36,6 @@ def _one_thread():
     torch.set_num_threads(old)
 
 
-def _clip(rgb, frames: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    noisy = np.array(rgb)[None, None, None] + rng.normal(0, 20, (frames, 24, 20, 3))
-    return np.clip(noisy, 0, 255).astype(np.uint8)
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """A tiny pre-trained folder, then `videomae finetune --init` on three colour classes
@@ -60,7 +44,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     for name, rgb in COLORS.items():
         for i in range(2):
             (root / "data" / name).mkdir(parents=True, exist_ok=True)
-            write_video(root / "data" / name / f"{i}.mp4", _clip(rgb, 8, i), fps=8)
+            write_video(root / "data" / name / f"{i}.mp4", colour_clip(rgb, 8, i, height=24), fps=8)
     torch.manual_seed(3)
     VideoMAEForPreTraining(VideoMAEConfig(**SHAPE, **TINY)).save_pretrained(root / "pt")
     argv = ["finetune", "--train-data", str(root / "data"), "--val-data", str(root / "data")]
@@ -193,7 +177,7 @@ def test_transformers_pipeline_runs_and_agrees_on_the_same_frames(run: dict, tmp
     transformers = pytest.importorskip("transformers")
     pipe = transformers.pipeline("video-classification", model=str(run["final"]))
     video = tmp_path / "red.mp4"
-    write_video(video, _clip(COLORS["red"], 12, 7), fps=8)
+    write_video(video, colour_clip(COLORS["red"], 12, 7, height=24), fps=8)
     got = pipe(str(video), frame_sampling_rate=2, top_k=3)
     # the pipeline's frames: np.linspace(0, num_frames * rate - 1, num_frames), from frame 0
     idx = np.linspace(0, 4 * 2 - 1, 4).astype(np.int64)
@@ -212,7 +196,7 @@ def test_pipeline_equals_classify_on_a_clip_length_video(
     """The documented equal case: a video of exactly num_frames frames and sampling rate 1."""
     transformers = pytest.importorskip("transformers")
     video = tmp_path / "green.mp4"
-    write_video(video, _clip(COLORS["green"], 4, 9), fps=8)
+    write_video(video, colour_clip(COLORS["green"], 4, 9, height=24), fps=8)
     pipe = transformers.pipeline("video-classification", model=str(run["final"]))
     got = pipe(str(video), frame_sampling_rate=1, top_k=3)
     argv = ["classify", str(video), "--model", str(run["final"]), "--sampling-rate", "1"]

@@ -5,27 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
+from _recipe_helper import COLORS, TINY, colour_clip
 
 from videomae import VideoMAEConfig, VideoMAEForPreTraining
 from videomae.train.finetune import FinetuneConfig, build_model, finetune, main
 
 pytest.importorskip("av")
 from videomae.video.write import write_video  # noqa: E402
-
-TINY = {
-    "hidden_size": 32,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "intermediate_size": 64,
-    "decoder_hidden_size": 16,
-    "decoder_num_hidden_layers": 1,
-    "decoder_num_attention_heads": 2,
-    "decoder_intermediate_size": 32,
-}
-COLORS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -42,10 +30,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("ftdata")
     for name, rgb in COLORS.items():
         for i in range(3):
-            rng = np.random.default_rng(i)
-            clip = np.clip(
-                np.array(rgb)[None, None, None] + rng.normal(0, 20, (8, 20, 20, 3)), 0, 255
-            ).astype(np.uint8)
+            clip = colour_clip(rgb, 8, i)
             (root / name).mkdir(exist_ok=True)
             write_video(root / name / f"{i}.mp4", clip, fps=8)
     return root
