@@ -82,9 +82,9 @@ class VideoClassifier(VideoPipeline):
         ``num_frames`` defaults to the checkpoint's (another value resizes its position table);
         ``sampling_rate`` (dense sampling stride) and ``strategy`` ("dense" as for Kinetics,
         "uniform" as for Something-Something) choose the frames; both default to the folder's
-        ``preprocessor_config.json`` (else 4, "dense"), and a value that differs from it warns. ``batch_size`` counts
-        views; ``num_workers`` decoding threads, 0 = inline (defaults: 1 view per forward and
-        inline decoding on CPU, 8 views and 2 threads elsewhere;
+        ``preprocessor_config.json`` (else 4, "dense"), and a value that differs from it warns.
+        ``batch_size`` counts views; ``num_workers`` decoding threads, 0 = inline (defaults: 1
+        view per forward and inline decoding on CPU, 8 views and 2 threads elsewhere;
         :func:`~videomae.inference.runner.default_batch_size`,
         :func:`~videomae.inference.runner.default_num_workers`). ``progress``: None shows a bar
         for more than one input. ``**loader``: the model loader's file options (``revision``,
