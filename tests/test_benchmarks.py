@@ -58,3 +58,63 @@ def test_benchmark_runs(name, tmp_path):
     tail = (done.stdout[-3000:] + "\n" + done.stderr[-3000:]).strip()
     assert done.returncode == 0, tail
     assert "ratio" in done.stdout, tail
+
+
+def _installed(name: str) -> bool:
+    try:
+        __import__(name)
+        if name == "torchcodec":
+            __import__("torchcodec.decoders")
+        return True
+    except Exception:  # ImportError, or OSError when FFmpeg's libraries are missing
+        return False
+
+
+_HIDE_ANCHORS = (
+    "import runpy, sys; sys.modules['decord'] = None; sys.modules['torchcodec'] = None; "
+    "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+
+
+def _run_data(tmp_path, *extra: str, hide: bool = False) -> str:
+    env = {**os.environ, "VIDEOMAE_BENCH_CACHE": str(tmp_path)}
+    launcher = [sys.executable, "-c", _HIDE_ANCHORS] if hide else [sys.executable]
+    done = subprocess.run(
+        [*launcher, str(BENCH / "bench_data.py"), "--quick", "--no-save", *extra],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    tail = (done.stdout[-3000:] + "\n" + done.stderr[-3000:]).strip()
+    assert done.returncode == 0, tail
+    assert "ratio" in done.stdout, tail
+    return done.stdout
+
+
+def test_bench_data_reports_anchors(tmp_path):
+    """Ours always runs; each anchor is timed when installed and named as missing when not;
+    the original-style rows exist exactly when decord is installed."""
+    out = _run_data(tmp_path)
+    for name in ("decord", "torchcodec"):
+        if _installed(name):
+            assert f"{name}: ok" in out
+        else:
+            assert f"{name}: not installed" in out
+    assert "ours raw 256p pretrain dense" in out
+    assert ("orig raw 256p pretrain dense" in out) == _installed("decord")
+
+
+def test_bench_data_without_anchors(tmp_path):
+    """With decord and TorchCodec unimportable the run still passes, ours only, and names the
+    anchors as not installed (never a made-up row)."""
+    out = _run_data(tmp_path, "--only", "sample", "--no-loader", "--warmup", "0", hide=True)
+    assert "decord: not installed" in out
+    assert "torchcodec: not installed" in out
+    assert "orig raw 256p" not in out
+    assert "ours raw 256p pretrain dense" in out
+
+
+def test_bench_data_no_anchor_flag(tmp_path):
+    out = _run_data(tmp_path, "--only", "decode", "--no-anchor", "torchcodec", "--warmup", "0")
+    assert "torchcodec: skipped (--no-anchor)" in out
