@@ -244,7 +244,7 @@ class OriginalFinetuneDataset(_OriginalBase):
     def __getitem__(self, index: int):
         images = self._frames(self.paths[index % len(self.paths)], dense_finetune_indices)
         images = rand_augment_pil(images)
-        x = torch.stack([torch.from_numpy(np.asarray(im)).permute(2, 0, 1) for im in images])
+        x = torch.stack([torch.from_numpy(np.array(im)).permute(2, 0, 1) for im in images])
         x = x.float().div(255.0)  # ToTensor per frame, stacked: (T, C, H, W)
         mean, std = torch.tensor(MEAN).view(1, 3, 1, 1), torch.tensor(STD).view(1, 3, 1, 1)
         x = (x - mean) / std
