@@ -4,6 +4,7 @@ into a plain model, and --grad-checkpointing leaves outputs and gradients unchan
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -24,8 +25,10 @@ from videomae.train.sharding import (
     optimizer_state_by_index,
     optimizer_state_by_name,
 )
+from videomae.video.write import write_video
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _recipe_helper import COLORS, TINY, colour_clip  # noqa: E402
 from _train_helper import NoiseClips, fixed_clips, tiny_config  # noqa: E402
 
 HELPER = Path(__file__).with_name("_train_helper.py")
@@ -212,3 +215,37 @@ def test_optimizer_state_by_name_and_by_index_are_inverse() -> None:
     assert sorted(back["state"]) == sorted(plain["state"])
     for i, s in plain["state"].items():
         assert all(torch.equal(v, back["state"][i][k]) for k, v in s.items())
+
+
+def test_fsdp_finetune_recipe_bf16_exports_best_and_final(tmp_path: Path) -> None:
+    """`python -m videomae.train.finetune --fsdp --precision bf16` on 2 gloo processes: 9
+    validation videos over 2 ranks in batches of 4 (the ranks run 2 and 1 batches: the idle one
+    must keep step), best/ and final/ load into plain models."""
+    pytest.importorskip("av")
+    data = tmp_path / "data"
+    for name, rgb in COLORS.items():
+        (data / name).mkdir(parents=True)
+        for i in range(3):
+            write_video(data / name / f"{i}.mp4", colour_clip(rgb, 8, i), fps=8)
+    out = tmp_path / "run"
+    flags = {
+        "--train-data": data, "--val-data": data, "--out-dir": out, "--num-frames": 4,
+        "--sampling-rate": 2, "--input-size": 16, "--patch-size": 8, "--model": "small",
+        "--model-overrides": json.dumps(TINY), "--epochs": 1, "--warmup-steps": 1,
+        "--batch-size": 2, "--repeats": 1, "--num-workers": 0, "--precision": "bf16",
+        "--device": "cpu", "--val-batch-size": 4, "--layer-decay": "none",
+    }  # fmt: skip
+    argv = [str(x) for kv in flags.items() for x in kv]
+    cmd = ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    cmd += ["-m", "videomae.train.finetune", *argv, "--fsdp", "--grad-checkpointing", "-q"]
+    done = subprocess.run(
+        [sys.executable, *cmd], env=ENV, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "fine-tuned model saved to" in done.stdout
+    for folder in ("best", "final"):
+        model = VideoMAEForVideoClassification.from_pretrained(out / folder)
+        assert model.config.num_labels == 3
+        assert all(torch.isfinite(p).all() for p in model.parameters())
+    rows = (out / "eval_metrics.csv").read_text().splitlines()
+    assert len(rows) == 2 and "val_top1" in rows[0]

@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from videomae.errors import ConfigError
 from videomae.runtime import resolve_device
 from videomae.train import distributed as D
 from videomae.train.best import check_early_stop, export_best, patience_spent, track_best
@@ -32,6 +31,7 @@ from videomae.train.config import (
 )
 from videomae.train.data import StepSampler, batch_size_of, build_loader, to_device
 from videomae.train.interrupt import StopRequest
+from videomae.train.memory import prepare_model
 from videomae.train.metrics import (
     LossWindow,
     gather_bad_samples,
@@ -41,7 +41,7 @@ from videomae.train.metrics import (
 )
 from videomae.train.optim import build_optimizer
 from videomae.train.precision import ModelEMA, autocast_context, resolve_precision
-from videomae.train.sharding import check_fsdp, clip_gradients, plain_model, shard_model
+from videomae.train.sharding import clip_gradients, plain_model
 from videomae.train.state import (
     RunState,
     Trainables,
@@ -200,8 +200,7 @@ def _watch_step(run: _Run, image_fn: ImageFn | None, every: int) -> None:
     step = run.state.step
     wanted = run.watch.wants_images or (run.cfg.fsdp and run.cfg.tensorboard is not None)
     if image_fn is not None and wanted and step % max(every, 1) == 0:
-        image = image_fn(run.parts.model)
-        run.watch.image("reconstruction", image, step)
+        run.watch.image("reconstruction", image_fn(run.parts.model), step)
 
 
 def _set_up(
@@ -223,7 +222,7 @@ def _set_up(
     torch.manual_seed(cfg.seed + info.rank)
     np.random.seed((cfg.seed + info.rank) % (2**32))
     random.seed(cfg.seed + info.rank)
-    base = _prepare_model(D.unwrap(model), cfg, info, device, precision, optimizer)
+    base = prepare_model(D.unwrap(model), cfg, info, device, precision, optimizer is not None)
     parts = Trainables(
         model=base,
         optimizer=optimizer or _build_optimizer(base, cfg, schedule),
@@ -253,31 +252,6 @@ def _set_up(
     meta = _checkpoint_meta(cfg, schedule, info.world_size, best_metric)
     return _Run(cfg, info, device, precision, schedule, out_dir, parts, state, wrapped, sampler,
                 meta, watch)  # fmt: skip
-
-
-def _prepare_model(
-    base: torch.nn.Module,
-    cfg: TrainConfig,
-    info: D.DistInfo,
-    device: torch.device,
-    precision: str,
-    optimizer: torch.optim.Optimizer | None,
-) -> torch.nn.Module:
-    """Move ``base`` to ``device``; turn on activation checkpointing and FSDP when asked
-    (before the optimizer is built: sharding replaces the parameters)."""
-    if cfg.fsdp:
-        check_fsdp(info.world_size, precision, bool(cfg.ema_decay), optimizer is not None)
-    base.to(device)
-    if cfg.grad_checkpointing:
-        if not hasattr(base, "gradient_checkpointing_enable"):
-            raise ConfigError(
-                f"--grad-checkpointing needs a model with gradient_checkpointing_enable() (the "
-                f"VideoMAE models); {type(base).__name__} has none: drop --grad-checkpointing"
-            )
-        base.gradient_checkpointing_enable()
-    if cfg.fsdp:
-        shard_model(base, info, precision)
-    return base
 
 
 def _build_optimizer(
