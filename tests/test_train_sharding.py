@@ -17,9 +17,12 @@ import torch
 from videomae import VideoMAEForPreTraining, VideoMAEForVideoClassification
 from videomae.errors import ConfigError
 from videomae.masking import tube_mask
+from videomae.train.args import parse_config
 from videomae.train.config import TrainConfig
+from videomae.train.finetune import FinetuneConfig
 from videomae.train.loop import train
 from videomae.train.optim import build_optimizer
+from videomae.train.pretrain import PretrainConfig
 from videomae.train.sharding import (
     check_fsdp,
     optimizer_state_by_index,
@@ -249,3 +252,10 @@ def test_fsdp_finetune_recipe_bf16_exports_best_and_final(tmp_path: Path) -> Non
         assert all(torch.isfinite(p).all() for p in model.parameters())
     rows = (out / "eval_metrics.csv").read_text().splitlines()
     assert len(rows) == 2 and "val_top1" in rows[0]
+
+
+@pytest.mark.parametrize("cls", [PretrainConfig, FinetuneConfig])
+def test_both_recipes_take_the_memory_flags(cls) -> None:
+    cfg = parse_config(cls, "videomae x", ["--fsdp", "--grad-checkpointing"])
+    assert cfg.fsdp and cfg.grad_checkpointing
+    assert not parse_config(cls, "videomae x", []).fsdp
