@@ -1,8 +1,11 @@
 """Tiny pre-training run for the loop's subprocess tests (SIGKILL resume, torchrun DDP).
 
 Usage: python tests/_train_helper.py OUT_DIR [--steps N] [--save-every K] [--batch B]
-       [--accum A] [--sleep S] [--resume] [--workers W]
-Writes OUT_DIR/final.pt (the model state dict) when the run finishes.
+       [--accum A] [--sleep S] [--resume] [--workers W] [--classify] [--fsdp]
+       [--grad-checkpointing]
+Writes OUT_DIR/final.pt (the whole model state dict) when the run finishes; with --fsdp also
+OUT_DIR/final/ (the model folder) and OUT_DIR/outputs.pt (the sharded model's eval outputs on
+fixed clips, to compare with the folder loaded into a plain model).
 """
 
 from __future__ import annotations
@@ -15,11 +18,16 @@ import torch
 
 torch.set_num_threads(1)
 
-from videomae import VideoMAEConfig, VideoMAEForPreTraining  # noqa: E402
+from videomae import (  # noqa: E402
+    VideoMAEConfig,
+    VideoMAEForPreTraining,
+    VideoMAEForVideoClassification,
+)
 from videomae.masking import tube_mask  # noqa: E402
 from videomae.train import distributed as D  # noqa: E402
 from videomae.train.config import TrainConfig  # noqa: E402
 from videomae.train.loop import train  # noqa: E402
+from videomae.train.sharding import plain_model  # noqa: E402
 
 
 class NoiseClips(torch.utils.data.Dataset):
@@ -36,7 +44,7 @@ class NoiseClips(torch.utils.data.Dataset):
         g = torch.Generator().manual_seed(seed)
         clip = self.base[index] + 0.1 * torch.randn(self.base[index].shape, generator=g)
         mask = tube_mask(1, (2, 2, 2), 0.5, generator=g)[0]
-        return {"pixel_values": clip, "bool_masked_pos": mask}
+        return {"pixel_values": clip, "bool_masked_pos": mask, "labels": index % 3}
 
 
 def tiny_config() -> VideoMAEConfig:
@@ -54,7 +62,27 @@ def tiny_config() -> VideoMAEConfig:
         decoder_num_attention_heads=2,
         decoder_intermediate_size=32,
         norm_pix_loss=True,
+        num_labels=3,
     )
+
+
+def fixed_clips() -> torch.Tensor:
+    """Two clips the saved-folder check runs through both models."""
+    return torch.rand(2, 4, 3, 16, 16, generator=torch.Generator().manual_seed(99))
+
+
+def classify_step(m, batch):
+    return torch.nn.functional.cross_entropy(m(batch["pixel_values"]).logits, batch["labels"])
+
+
+def _outputs(model: torch.nn.Module, classify: bool) -> torch.Tensor:
+    """Eval outputs on :func:`fixed_clips` (every rank runs it: FSDP gathers in forward)."""
+    model.eval()
+    with torch.no_grad():
+        if classify:
+            return model(fixed_clips()).logits
+        mask = tube_mask(2, (2, 2, 2), 0.5, generator=torch.Generator().manual_seed(5))
+        return model(fixed_clips(), bool_masked_pos=mask).logits
 
 
 def main() -> None:
@@ -67,14 +95,20 @@ def main() -> None:
     p.add_argument("--sleep", type=float, default=0.0)
     p.add_argument("--workers", type=int, default=0)
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--classify", action="store_true")
+    p.add_argument("--fsdp", action="store_true")
+    p.add_argument("--grad-checkpointing", action="store_true")
     a = p.parse_args()
 
     torch.manual_seed(0)
-    model = VideoMAEForPreTraining(tiny_config())
+    cls = VideoMAEForVideoClassification if a.classify else VideoMAEForPreTraining
+    model = cls(tiny_config())
 
     def step_fn(m, batch):
         if a.sleep:
             time.sleep(a.sleep)
+        if a.classify:
+            return classify_step(m, batch)
         out = m(batch["pixel_values"], bool_masked_pos=batch["bool_masked_pos"])
         return out.loss
 
@@ -97,10 +131,18 @@ def main() -> None:
         progress=False,
         device="cpu",
         precision="fp32",
+        fsdp=a.fsdp,
+        grad_checkpointing=a.grad_checkpointing,
     )
     res = train(model, NoiseClips(), step_fn, cfg)
-    if D.get_info().is_main:
-        torch.save(D.unwrap(model).state_dict(), os.path.join(a.out, "final.pt"))
+    is_main = D.get_info().is_main
+    whole = plain_model(D.unwrap(model), is_main)  # gathered on rank 0 under FSDP
+    outputs = _outputs(model, a.classify) if a.fsdp else None
+    if is_main:
+        torch.save(whole.state_dict(), os.path.join(a.out, "final.pt"))
+        if a.fsdp:
+            whole.save_pretrained(os.path.join(a.out, "final"))
+            torch.save(outputs, os.path.join(a.out, "outputs.pt"))
         print(f"done step={res.step} resumed_from={res.resumed_from}", flush=True)
     D.cleanup()
 

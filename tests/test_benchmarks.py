@@ -36,6 +36,7 @@ RUNS = {
         "tiny-32",
         "--no-save",
     ],
+    "memory_table": ["memory_table.py", "--quick", "--no-save", "--threads", "1"],
     "preprocess": [
         "bench_preprocess.py",
         *("--no-save", "--repeats", "2", "--warmup", "1"),

@@ -90,7 +90,7 @@ RESUME_FREE = frozenset(
     {"resume", "allow_config_change", "progress", "out_dir", "num_workers", "device",
      "log_every", "save_every", "keep_last", "eval_every", "cache_mb", "compile",
      "epochs", "total_steps", "val_data", "val_batch_size", "allow_outside_root",
-     "early_stop", "tensorboard"}
+     "early_stop", "tensorboard", "fsdp", "grad_checkpointing"}
 )  # fmt: skip
 
 
@@ -180,6 +180,17 @@ class TrainConfig:
         False,
     )
     ema_decay: float | None = None
+    # memory
+    fsdp: bool = helped(
+        "shard parameters, gradients and optimizer state over the processes (FSDP2, under "
+        "torchrun with >= 2 processes; for the large/huge/giant presets, docs/recipes.md)",
+        False,
+    )
+    grad_checkpointing: bool = helped(
+        "keep only each transformer block's input and recompute the block in backward "
+        "(activation checkpointing: less memory, one more block forward per step)",
+        False,
+    )
     # bookkeeping
     eval_every: int = hidden("validate every N epochs (and after the last one)", 1)
     early_stop: int | None = helped(

@@ -14,6 +14,7 @@ run matches a 1-process run only in distribution, not bit for bit (resume is sti
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -275,9 +276,15 @@ def make_eval_fn(cfg: FinetuneConfig, dataset: Any, num_classes: int) -> Any:
         ids = list(range(info.rank, len(dataset), info.world_size))
         sums = torch.zeros(4, dtype=torch.float64)  # loss, top1, top5, count
         cm = torch.zeros(num_classes, num_classes, dtype=torch.int64)
-        for start in range(0, len(ids), cfg.val_batch_size):
-            items = [dataset.getitem_seeded(i, 0) for i in ids[start : start + cfg.val_batch_size]]
-            batch, _ = collate_samples(items)
+        # every rank runs as many forwards as the busiest one: under FSDP each one gathers
+        # weights from all ranks; a rank out of videos runs one and ignores it
+        rounds = math.ceil(math.ceil(len(dataset) / info.world_size) / cfg.val_batch_size)
+        for start in range(0, rounds * cfg.val_batch_size, cfg.val_batch_size):
+            chunk = ids[start : start + cfg.val_batch_size]
+            if not chunk:
+                model(collate_samples([dataset.getitem_seeded(0, 0)])[0]["pixel_values"].to(device))
+                continue
+            batch, _ = collate_samples([dataset.getitem_seeded(i, 0) for i in chunk])
             x, y = batch["pixel_values"].to(device), batch["labels"].to(device)
             logits = model(x).logits.float()
             hits = topk_correct(logits, y, (1, 5))

@@ -31,6 +31,7 @@ from videomae.train.config import (
 )
 from videomae.train.data import StepSampler, batch_size_of, build_loader, to_device
 from videomae.train.interrupt import StopRequest
+from videomae.train.memory import prepare_model
 from videomae.train.metrics import (
     LossWindow,
     gather_bad_samples,
@@ -40,6 +41,7 @@ from videomae.train.metrics import (
 )
 from videomae.train.optim import build_optimizer
 from videomae.train.precision import ModelEMA, autocast_context, resolve_precision
+from videomae.train.sharding import clip_gradients, plain_model
 from videomae.train.state import (
     RunState,
     Trainables,
@@ -192,10 +194,12 @@ def _steps(
 
 
 def _watch_step(run: _Run, image_fn: ImageFn | None, every: int) -> None:
-    """Advance the progress bar; a TensorBoard picture every ``every`` steps when asked."""
+    """Advance the progress bar; a TensorBoard picture every ``every`` steps when asked
+    (drawn by every rank under FSDP, whose forward gathers weights from all of them)."""
     run.watch.stepped()
     step = run.state.step
-    if image_fn is not None and run.watch.wants_images and step % max(every, 1) == 0:
+    wanted = run.watch.wants_images or (run.cfg.fsdp and run.cfg.tensorboard is not None)
+    if image_fn is not None and wanted and step % max(every, 1) == 0:
         run.watch.image("reconstruction", image_fn(run.parts.model), step)
 
 
@@ -218,8 +222,7 @@ def _set_up(
     torch.manual_seed(cfg.seed + info.rank)
     np.random.seed((cfg.seed + info.rank) % (2**32))
     random.seed(cfg.seed + info.rank)
-    base = D.unwrap(model)
-    base.to(device)
+    base = prepare_model(D.unwrap(model), cfg, info, device, precision, optimizer is not None)
     parts = Trainables(
         model=base,
         optimizer=optimizer or _build_optimizer(base, cfg, schedule),
@@ -232,7 +235,7 @@ def _set_up(
         check_resume(found[1].get("config"), cfg, found[0])
         state = restore(found[1], parts, info, device, schedule.total_steps)
         state.resumed_from = found[0]
-    wrapped: torch.nn.Module = D.wrap_ddp(base, info)
+    wrapped: torch.nn.Module = base if cfg.fsdp else D.wrap_ddp(base, info)
     if cfg.compile:
         wrapped = torch.compile(wrapped)
     sampler = StepSampler(
@@ -310,7 +313,7 @@ def _optimizer_step(run: _Run) -> float | None:
     grad_norm = None
     if clip:
         parts.scaler.unscale_(parts.optimizer)
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(parts.model.parameters(), clip))
+        grad_norm = clip_gradients(parts.model, clip)
     parts.scaler.step(parts.optimizer)
     parts.scaler.update()
     parts.optimizer.zero_grad(set_to_none=True)
@@ -353,8 +356,10 @@ def _evaluate(
     run.watch.validated(eval_row, state.best)
     if not improved:
         return
-    if export_fn is not None and run.info.is_main:
-        export_best(run.out_dir / "best", run.parts.model, export_fn, state.best)
+    if export_fn is not None:
+        whole = plain_model(run.parts.model, run.info.is_main)  # every rank gathers under FSDP
+        if run.info.is_main:
+            export_best(run.out_dir / "best", whole, export_fn, state.best)
     D.barrier()
 
 

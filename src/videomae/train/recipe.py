@@ -29,6 +29,7 @@ from videomae.train.args import cli_values, parse_run
 from videomae.train.config import config_dict
 from videomae.train.loop import TrainResult
 from videomae.train.settings import save_settings, settings_format
+from videomae.train.sharding import plain_model
 
 logger = logging.getLogger("videomae")
 
@@ -141,12 +142,15 @@ def export_run(
     extra: dict[str, Any],
     metrics: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write final/, final-ema/ and summary.json on rank 0 (``extra`` joins the summary)."""
+    """Write final/, final-ema/ and summary.json on rank 0 (``extra`` joins the summary); a
+    sharded model is gathered whole first, on every rank."""
     out = Path(cfg.out_dir)
     final = out / "final"
-    if D.get_info().is_main:
-        save_model(model, final, {"step": result.step, **(metrics or {})}, cfg=cfg)
-        export_ema(model, result, out / "final-ema", cfg)
+    is_main = D.get_info().is_main
+    whole = plain_model(D.unwrap(model), is_main)
+    if is_main:
+        save_model(whole, final, {"step": result.step, **(metrics or {})}, cfg=cfg)
+        export_ema(whole, result, out / "final-ema", cfg)
         write_summary(result, out / "summary.json", {"final_model": str(final), **extra})
     D.barrier()
     return final

@@ -26,6 +26,7 @@ from videomae._io import atomic_write, remove_stale_temp_files
 from videomae.errors import CheckpointError
 from videomae.train import distributed as D
 from videomae.train.precision import ModelEMA
+from videomae.train.sharding import full_states, load_full_states
 
 CHECKPOINT_PATTERN = re.compile(r"^checkpoint-(\d{8})\.pt$")
 _REQUIRED_KEYS = {"step", "model", "optimizer", "rng"}
@@ -241,8 +242,7 @@ def restore(
 ) -> RunState:
     """Load a checkpoint's ``state`` into ``parts`` (EMA onto ``device``) and this rank's RNGs;
     return the progress it records. Warns when the process count or the run length changed."""
-    parts.model.load_state_dict(state["model"])
-    parts.optimizer.load_state_dict(state["optimizer"])
+    load_full_states(parts.model, parts.optimizer, state["model"], state["optimizer"])
     parts.scaler.load_state_dict(state["scaler"])
     if parts.ema is not None and state.get("ema") is not None:
         parts.ema.state = {k: v.to(device) for k, v in state["ema"].items()}
@@ -281,7 +281,8 @@ def save_checkpoint(
     """Gather every rank's RNG states and write the checkpoint of ``run.step`` on rank 0.
 
     ``position`` is (epoch, index in epoch) of the next step; ``extra`` adds the ``"loop"`` and
-    ``"config"`` entries. Returns the written path on rank 0, None elsewhere.
+    ``"config"`` entries. A sharded model is gathered whole first (every rank takes part), so
+    the file is the same as without FSDP. Returns the written path on rank 0, None elsewhere.
     """
     info = D.get_info()
     rngs = [rng_state()]
@@ -289,12 +290,13 @@ def save_checkpoint(
         gathered: list[Any] = [None] * info.world_size
         torch.distributed.all_gather_object(gathered, rngs[0])
         rngs = gathered
-    if not info.is_main:
+    whole = full_states(parts.model, parts.optimizer, info.is_main)
+    if whole is None:
         return None
     ema = parts.ema
     state = {
-        "model": {k: v.detach().cpu() for k, v in parts.model.state_dict().items()},
-        "optimizer": parts.optimizer.state_dict(),
+        "model": whole[0],
+        "optimizer": whole[1],
         "scaler": parts.scaler.state_dict(),
         "ema": {k: v.cpu() for k, v in ema.state.items()} if ema else None,
         "rng": rngs,
