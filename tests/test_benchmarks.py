@@ -36,6 +36,8 @@ RUNS = {
         "tiny-32",
         "--no-save",
     ],
+    "decode_threads": ["bench_decode_threads.py", "--quick", "--no-save"],
+    "decode_paths": ["bench_decode_paths.py", "--quick", "--no-save", "--before-ref", "HEAD"],
     "preprocess": [
         "bench_preprocess.py",
         *("--no-save", "--repeats", "2", "--warmup", "1"),

@@ -19,6 +19,7 @@ av = pytest.importorskip("av")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from videomae.video import decode as V  # noqa: E402
 from videomae.video import decoder as D  # noqa: E402
 from videomae.video.decode import read_clip, read_frames  # noqa: E402
 from videomae.video.framemap import FRAME_MAP_CACHE  # noqa: E402
@@ -91,8 +92,13 @@ def test_files_have_b_frames_and_keyframes(files: dict) -> None:
         assert len(FRAME_MAP_CACHE.get(c, c.streams.video[0], files["gop12"][0]).keyframes) > 3
 
 
+@pytest.mark.parametrize("threads", [False, True])
 @pytest.mark.parametrize("name", ["gop1", "gop12", "gop250", "vp9", "vfr"])
-def test_dense_and_uniform_clips_are_exact(files: dict, name: str) -> None:
+def test_dense_and_uniform_clips_are_exact(
+    files: dict, name: str, threads: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Also with FFmpeg's frame threads, which take the skip setting as each packet is sent."""
+    monkeypatch.setattr(V, "thread_plan", lambda w, h: (3, 0) if threads else (1, 1))
     rng = np.random.default_rng(0)
     index_sets = [dense_indices(N, 8, 4, clip_idx=k, num_clips=3).tolist() for k in range(3)] + [
         dense_indices(N, 16, 2, rng=rng).tolist(),
