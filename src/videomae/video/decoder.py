@@ -84,7 +84,11 @@ class FrameDecoder:
             self._skip = mode
 
     def _skip_mode(self, packet: Any) -> str:
-        """ "NONREF" for a packet whose frame is not wanted, else "DEFAULT" (module doc)."""
+        """The skip setting for ``packet``: NONREF when its frame is not wanted, else DEFAULT.
+
+        Indices past the decodable end take the last frame decoded; a B-frame is always shown
+        before the reference frame it predicts from, so skipping B-frames never changes it.
+        """
         pts = packet.pts
         if pts is None or self.fmap.counting or not self.wanted:
             return "DEFAULT"  # flush packets, counted frames: decode as usual
