@@ -44,7 +44,15 @@ def _generators(seed: int) -> tuple[torch.Generator, np.random.Generator]:
 
 
 def _frames_tchw(frames_thwc: torch.Tensor) -> torch.Tensor:
-    return frames_thwc.permute(0, 3, 1, 2).contiguous()  # (T, C, H, W)
+    """(T, C, H, W) view of decoded (T, H, W, C) frames, channels-last in memory: crops and
+    uint8 resizes read it in place, so the full-size frames are never copied."""
+    return frames_thwc.permute(0, 3, 1, 2)
+
+
+def _normalized(x: torch.Tensor, mean: tuple, std: tuple) -> torch.Tensor:
+    """Float normalised (T, C, H, W) in the standard contiguous layout, from the final small
+    uint8 clip (the one float conversion of a sample)."""
+    return normalize(x.contiguous(), mean, std)
 
 
 class _VideoDataset(Dataset):
@@ -236,7 +244,7 @@ class VideoPretrainDataset(_VideoDataset):
             x = multi_scale_crop(frames, self.input_size, self.scales, generator=tgen)
             if self.flip:
                 x = horizontal_flip(x, 0.5, generator=tgen)
-            item = {"pixel_values": normalize(x, self.mean, self.std)}
+            item = {"pixel_values": _normalized(x, self.mean, self.std)}
             item.update(self.masks(tgen))
             items.append(item)
         return items if self.repeats > 1 else items[0]
@@ -303,7 +311,7 @@ class VideoClassificationDataset(_VideoDataset):
         label = torch.tensor(int(sample.label), dtype=torch.long)
         index_t = torch.tensor(index, dtype=torch.long)
         if not self.train:
-            x = normalize(center_crop(frames, self.input_size), self.mean, self.std)
+            x = _normalized(center_crop(frames, self.input_size), self.mean, self.std)
             return {"pixel_values": x, "labels": label, "index": index_t}
         items = [
             {"pixel_values": self._train_view(frames, tgen), "labels": label, "index": index_t}
@@ -320,7 +328,7 @@ class VideoClassificationDataset(_VideoDataset):
         x = random_resized_crop(x, self.input_size, self.scale, self.ratio, generator=tgen)
         if self.flip:
             x = horizontal_flip(x, 0.5, generator=tgen)
-        x = normalize(x, self.mean, self.std)
+        x = _normalized(x, self.mean, self.std)
         if self.erase_prob > 0:
             x = random_erasing(x, self.erase_prob, generator=tgen)
         return x

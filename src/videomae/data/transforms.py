@@ -6,7 +6,9 @@ clip and applied to every frame, so motion is not disturbed. Randomness comes fr
 ``torch.Generator`` (CPU) passed as ``generator=``; ``None`` uses torch's global RNG, which the
 DataLoader seeds per worker. Only ``torch`` and ``torch.nn.functional`` are used (no torchvision).
 
-dtype is kept: uint8 clips come back uint8 (rounded and clamped), float clips keep their dtype.
+dtype is kept: uint8 clips come back uint8, float clips keep their dtype. Crops are views, so a
+channels-last uint8 clip (decoded (T, H, W, C) frames permuted) is cropped and resized without
+a full-size copy; convert to float and normalise after the resize, on the small clip.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ import torch
 import torch.nn.functional as F
 
 Size = int | tuple[int, int]
+
+# modes torch resizes in uint8 on the CPU (with and without antialiasing)
+_UINT8_MODES = frozenset({"bilinear", "bicubic"})
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -64,11 +69,22 @@ def _restore(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 def resize(
     clip: torch.Tensor, size: Size, *, mode: str = "bilinear", antialias: bool = True
 ) -> torch.Tensor:
-    """(T, C, H, W) -> (T, C, *size); ``antialias`` mimics PIL when shrinking."""
+    """(T, C, H, W) -> (T, C, *size); ``antialias`` mimics PIL when shrinking.
+
+    A uint8 clip on the CPU is resized by torch's uint8 kernels (bilinear or bicubic), which
+    read a channels-last view such as ``frames_thwc.permute(0, 3, 1, 2)`` in place: no float
+    copy of the full-size crop, and no layout copy of the decoded frames. Their fixed-point
+    weights put a pixel at most 1 (of 255) from the float computation rounded (measured in
+    tests/test_data_transforms_uint8.py). Other dtypes and devices are resized in float.
+    """
     check_clip(clip)
     out_h, out_w = _pair(size)
     if clip.shape[-2:] == (out_h, out_w):
         return clip
+    if clip.dtype == torch.uint8 and clip.device.type == "cpu" and mode in _UINT8_MODES:
+        return F.interpolate(
+            clip, size=(out_h, out_w), mode=mode, align_corners=False, antialias=antialias
+        )
     x = F.interpolate(
         _to_float(clip), size=(out_h, out_w), mode=mode, align_corners=False, antialias=antialias
     )

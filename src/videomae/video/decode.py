@@ -33,6 +33,7 @@ from videomae.video.backend import av, ffmpeg_message, require_av
 from videomae.video.decoder import FrameDecoder, rotation_of
 from videomae.video.framemap import FRAME_MAP_CACHE, FrameMap, stream_rate
 from videomae.video.sampling import clip_indices, one_clip_indices
+from videomae.video.threads import thread_plan
 
 __all__ = [
     "Clip",
@@ -46,11 +47,6 @@ __all__ = [
 ]
 
 PathLike = str | os.PathLike
-
-# Frames up to this many pixels are decoded on the calling thread: for such small frames
-# FFmpeg's automatic threading spends longer starting its threads than decoding takes
-# (measurements: docs/performance.md, "Decoding").
-_SMALL_FRAME_PIXELS = 320 * 240
 
 # demuxers that read a still image or text, not a video: a file that probes as one is refused
 _NOT_VIDEO_FORMATS = frozenset({"image2", "tty", "ico", "txt"})
@@ -118,7 +114,7 @@ def _is_image_format(container: Any) -> bool:
 
 def _video_stream(container: Any, p: str) -> Any:
     """The first video stream, checked to be a real video of a sane size; its decoder
-    threading chosen by frame size."""
+    threading set by :func:`thread_plan`."""
     if _is_image_format(container):
         raise VideoDecodeError(
             p,
@@ -139,10 +135,12 @@ def _video_stream(container: Any, p: str) -> Any:
             f"its video stream has frame size {w}x{h}; expected 1..{MAX_VIDEO_SIDE} pixels each "
             "side (the header is corrupt or the file is not a video)",
         )
-    if w * h <= _SMALL_FRAME_PIXELS:
-        ctx.thread_count = 1  # starting decoder threads costs more than tiny frames take
+    threads = thread_plan(w, h)[0]
+    if threads == 1:
+        ctx.thread_count = 1
     else:
         ctx.thread_type = "AUTO"  # frame + slice threads
+        ctx.thread_count = threads
     return stream
 
 
@@ -197,8 +195,11 @@ def _check_indices(indices: Sequence[int]) -> list[int]:
 class _RgbFrames:
     """The decoded frames of one pass as RGB arrays and timestamps, each converted once."""
 
-    def __init__(self, frames: dict[int, Any], last: tuple[int, Any], fmap: FrameMap) -> None:
+    def __init__(
+        self, frames: dict[int, Any], last: tuple[int, Any], fmap: FrameMap, threads: int
+    ) -> None:
         self.frames = frames
+        self.threads = threads  # of the RGB conversion (thread_plan)
         self.last_idx, self.last_frame = last
         self.fmap = fmap
         self.rgb: dict[int, np.ndarray] = {}
@@ -220,7 +221,9 @@ class _RgbFrames:
         if i in self.rgb:
             return
         frame = self.frames.get(i, self.last_frame)  # missing: past the end, use the last frame
-        self.rgb[i] = self.converter.reformat(frame, format="rgb24").to_ndarray()
+        self.rgb[i] = self.converter.reformat(
+            frame, format="rgb24", threads=self.threads
+        ).to_ndarray()
         if frame.pts is not None and not self.fmap.counting:
             self.seconds[i] = self.fmap.seconds(frame.pts)
         else:
@@ -251,7 +254,7 @@ def _decode_many(
     wanted = sorted({min(i, fmap.num_frames - 1) for g in groups for i in g})
     dec = FrameDecoder(container, stream, fmap, path)
     frames, last = dec.collect(wanted)
-    pixels = _RgbFrames(frames, last, fmap)
+    pixels = _RgbFrames(frames, last, fmap, thread_plan(ctx.width, ctx.height)[1])
     try:
         return [_build_clip(pixels, g, dec.rotation or 0, dec.decoded) for g in groups]
     except ValueError as e:  # np.stack of frames whose size changes mid-stream

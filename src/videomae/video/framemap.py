@@ -11,6 +11,13 @@ How a decoded frame is given its index (:class:`FrameMap`):
   (path, size, mtime) in a :class:`FrameMapCache`, so repeated reads of a file scan it once.
 * Streams whose packets carry no timestamps (rare; raw elementary streams) are decoded from the
   start and frames are counted.
+
+A map also lists the indices of the stream's keyframes when the container says where they are
+(the sample index of mp4/avi, the packet flags read by the scan), so the decoder can tell
+whether the next wanted frame lies beyond the next keyframe and seek there instead of decoding
+through the gap. For the grid map a keyframe's index is its position in decode order, which is
+its presentation index in closed GOPs (what encoders write by default); in an open GOP it comes
+out a few frames early, which only makes a seek land earlier than it could.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ class FrameMap:
     step: float | None = None  # regular grid: ticks per frame
     table: tuple[int, ...] | None = None  # exact sorted pts of every frame
     fps: float = 0.0  # only for the counting fallback (no timestamps)
+    keyframes: tuple[int, ...] | None = None  # sorted frame indices of keyframes, when known
 
     @property
     def counting(self) -> bool:
@@ -66,6 +74,14 @@ class FrameMap:
             return j if self.table[j] - pts < pts - self.table[j - 1] else j - 1
         assert self.step is not None
         return round((pts - self.origin) / self.step)
+
+    def keyframe_at_or_before(self, i: int) -> int | None:
+        """The index of the last keyframe at or before frame ``i`` (None when not known)."""
+        kf = self.keyframes
+        if not kf:
+            return None
+        j = bisect.bisect_right(kf, i)
+        return kf[j - 1] if j else None
 
     def _mean_step(self) -> float:
         t = self.table
@@ -95,7 +111,8 @@ def _grid_map(stream: Any) -> FrameMap | None:
     entries = stream.index_entries
     if n < 2 or len(entries) != n or stream.time_base is None:
         return None
-    ts = np.sort(np.fromiter((e.timestamp for e in entries), dtype=np.int64, count=n))
+    rows = sorted((e.timestamp, e.is_keyframe) for e in entries)  # decode order
+    ts = np.fromiter((t for t, _ in rows), dtype=np.int64, count=n)
     step = (ts[-1] - ts[0]) / (n - 1)
     if step <= 0:
         return None
@@ -103,12 +120,18 @@ def _grid_map(stream: Any) -> FrameMap | None:
     if np.max(np.abs(ts - grid)) > 0.25 * step:  # variable frame rate
         return None
     origin = stream.start_time if stream.start_time is not None else int(ts[0])
-    return FrameMap(num_frames=n, time_base=stream.time_base, origin=int(origin), step=step)
+    # a keyframe's position in decode order is its index (closed GOP, see the module doc)
+    keys = tuple(pos for pos, (_, key) in enumerate(rows) if key)
+    return FrameMap(
+        num_frames=n, time_base=stream.time_base, origin=int(origin), step=step,
+        keyframes=keys or None,
+    )  # fmt: skip
 
 
 def _scan_map(container: Any, stream: Any, path: str) -> FrameMap:
     """Exact map from the pts of every video packet, read without decoding."""
     pts: list[int] = []
+    key_pts: list[int] = []
     missing = 0
     try:
         for packet in container.demux(stream):
@@ -118,12 +141,18 @@ def _scan_map(container: Any, stream: Any, path: str) -> FrameMap:
                 missing += 1
             else:
                 pts.append(packet.pts)
+                if packet.is_keyframe:
+                    key_pts.append(packet.pts)
     except av.error.FFmpegError:
         pass  # damaged tail: keep what was read; decoding will clamp to it
     tb = stream.time_base or Fraction(1, 1)
     if missing == 0 and pts:
         table = tuple(sorted(set(pts)))
-        return FrameMap(num_frames=len(table), time_base=tb, origin=table[0], table=table)
+        keys = tuple(sorted({bisect.bisect_left(table, k) for k in key_pts}))
+        return FrameMap(
+            num_frames=len(table), time_base=tb, origin=table[0], table=table,
+            keyframes=keys or None,
+        )  # fmt: skip
     n = len(pts) + missing
     if n == 0:
         raise VideoDecodeError(path, "the video stream has zero frames")
