@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -62,3 +67,31 @@ def test_settings_change_and_source_overwrite_are_refused(data, tmp_path, capsys
     assert err.count("error:") == 1 and "--force" in err
     assert main(["prepare", str(data / "list.txt"), str(data), "-q"]) == 2
     assert "folder of the source videos" in capsys.readouterr().err
+
+
+def test_ctrl_c_stops_the_workers_and_leaves_no_partial_file(tmp_path) -> None:
+    """SIGINT to the command while two worker processes are writing: exit status 130, their
+    temp files removed, nothing at an output path."""
+    src = tmp_path / "videos"
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        write_video(src / f"v{i}.mp4", rng.integers(0, 255, (40, 240, 320, 3), dtype=np.uint8))
+    dst = tmp_path / "out"
+    code = (
+        "import signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"  # `&` jobs ignore SIGINT
+        "from videomae.cli.main import main\n"
+        f"sys.exit(main(['prepare', {str(src)!r}, {str(dst)!r}, '--workers', '2', "
+        "'--preset', 'veryslow', '--short-side', '240', '-q']))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not list(dst.glob(".v*.tmp")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()
+    assert b"interrupted" in err and b"Traceback" not in err
+    assert sorted(p.name for p in dst.iterdir()) == ["prepare_manifest.jsonl"]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _dataset_helper import write_hmdb51
 
 from videomae.data.lists import load_samples, read_list_file
 from videomae.data.prepare import prepare_dataset
@@ -191,6 +192,7 @@ def test_a_file_someone_else_put_in_dst_is_refused(folders, tmp_path) -> None:
     with pytest.raises(InputError, match="not written by videomae prepare"):
         prepare_dataset(folders, tmp_path / "out", **SMALL)
     assert mine.read_bytes() == b"my own file"
+    assert not (tmp_path / "out" / MANIFEST_NAME).exists()  # refused before anything was written
 
 
 def test_corrupt_input_reported_and_the_rest_prepared(folders, tmp_path) -> None:
@@ -262,3 +264,17 @@ def test_worker_processes(folders, tmp_path) -> None:
     result = prepare_dataset(folders, tmp_path / "out", **{**SMALL, "workers": 2})
     assert result.ok and len(result.done) == 3
     assert all(len(_decode(tmp_path / "out" / rel)[0]) > 0 for rel in result.done)
+
+
+def test_hmdb51_split_folder_gives_a_train_and_a_test_list(tmp_path) -> None:
+    layout = write_hmdb51(tmp_path / "hmdb")
+    dst = tmp_path / "out"
+    result = prepare_dataset(layout["splits"], dst, root=layout["videos"], **SMALL)
+    assert [p.name for p in result.lists] == ["splits_train.txt", "splits_test.txt"]
+    for part, subset in (("train", "train"), ("test", "test")):
+        want, names = load_samples(layout["splits"], layout["videos"], labeled=True, subset=subset)
+        got, got_names = load_samples(dst / f"splits_{part}.txt", labeled=True)
+        assert got_names == names
+        assert [Path(s.path).name for s in got] == [Path(w.path).stem + ".mp4" for w in want]
+        assert [s.label for s in got] == [w.label for w in want]
+        assert all(Path(s.path).is_file() for s in got)

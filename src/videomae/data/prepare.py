@@ -262,6 +262,7 @@ def prepare_dataset(
         else:
             todo.append(job)
     _check_foreign(plan, manifest, todo, force)
+    manifest.start()
     for folder in {(plan.dst / job.rel).parent for job in todo}:
         if folder.is_dir():
             remove_stale_temp_files(folder)  # left by a killed run

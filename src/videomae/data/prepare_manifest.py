@@ -54,17 +54,22 @@ class Manifest:
         self.entries: dict[str, dict[str, Any]] = {}
         rows = _read_lines(self.path) if self.path.is_file() else []
         header = rows[0] if rows and "settings" in rows[0] else None
-        if header is not None and header["settings"] == settings:
+        self.current = header is not None and header["settings"] == settings
+        if self.current:
             self.entries = {r["output"]: r for r in rows[1:] if "output" in r}
-            return
-        if header is not None and not force:
+        elif header is not None and not force:
             raise InputError(
                 f"{dst} was prepared with other settings ({_describe(header['settings'])}); now "
                 f"{_describe(settings)}. Pass --force (force=True) to re-encode every video with "
                 "the new settings, or choose another output folder"
             )
-        dst.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.path, json.dumps({"version": _VERSION, "settings": settings}) + "\n")
+
+    def start(self) -> None:
+        """Begin a new journal unless the existing one holds these settings."""
+        if not self.current:
+            header = {"version": _VERSION, "settings": self.settings}
+            atomic_write_text(self.path, json.dumps(header) + "\n")
+            self.current = True
 
     def finished(self, rel: str, source: str, dst: Path) -> bool:
         """Whether ``rel`` was completed from this very source and is still intact."""
