@@ -17,6 +17,7 @@ from videomae.data.prepare_plan import MANIFEST_NAME
 from videomae.errors import InputError
 from videomae.video import transcode
 from videomae.video.backend import av
+from videomae.video.decode import probe
 from videomae.video.transcode import output_size
 from videomae.video.write import write_video
 
@@ -103,8 +104,10 @@ def test_outputs_are_small_h264_with_fixed_gop_and_no_audio(folders, tmp_path) -
         w, h = frames[0].width, frames[0].height
         assert min(w, h) == 32 and w % 2 == 0 and h % 2 == 0
         assert all(f.rotation == 0 for f in frames)
-    a, _, _ = _decode(tmp_path / "out" / "walk" / "a.mp4")
+    a, seconds, _ = _decode(tmp_path / "out" / "walk" / "a.mp4")
     assert len(a) == 14 and (a[0].width, a[0].height) == (46, 32)  # 70 x 48: aspect kept
+    assert seconds == [Fraction(i, 10) for i in range(14)]  # the source's 10 fps
+    assert probe(tmp_path / "out" / "walk" / "a.mp4").fps == pytest.approx(10)
 
 
 def test_rotation_applied_to_the_pixels(folders, tmp_path) -> None:
