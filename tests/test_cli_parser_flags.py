@@ -30,6 +30,7 @@ POSITIONALS = {
     "export": ["m", "out.onnx"],
     "push": ["dir", "user/repo"],
     "models": [],
+    "prepare": ["src", "dst"],
 }
 BAD_NUMBERS = ["-1", "nan", "inf", "-inf", "1e30", "10000000000000", "abc"]
 

@@ -48,3 +48,12 @@ def test_forced_format_and_unknown_format(layouts) -> None:
     samples, names = load_samples(ucf["train"], ucf["videos"], labeled=True, fmt="list")
     assert names is None and [s.label for s in samples] == [1, 2, 3]
     assert check_format("ssv2") == "ssv2" and "auto" in FORMATS
+
+
+def test_a_one_line_list_with_named_labels_is_a_list(tmp_path: Path) -> None:
+    """A whole line is read as a line: `Class/v_Class_x.mp4 Class` is not UCF101's shape."""
+    one = tmp_path / "one.txt"
+    one.write_text("Archery/v_Archery_g01_c01.mp4 Archery\n")
+    assert detect_format(one) == "list"
+    one.write_text("Archery/v_Archery_g01_c01.avi 1\n")
+    assert detect_format(one) == "ucf101"

@@ -22,6 +22,7 @@ from videomae.cli.manage import (
     add_push,
     add_synth,
 )
+from videomae.cli.prepare import add_prepare
 from videomae.cli.serve import add_serve
 from videomae.cli.types import (
     CLIPS_FLAG,
@@ -315,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="videomae",
         description="VideoMAE end to end: classify, embed, evaluate, reconstruct, train, convert, "
-        "export, push, serve.",
+        "export, push, serve, prepare.",
         epilog=(
             "Exit status: 0 ok, 1 some inputs failed (the others were processed), 2 the command "
             "could not run. A hub id needs network; offline, pass a local checkpoint folder."
@@ -332,6 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_push(sub)
     add_export(sub)
     add_synth(sub)
+    add_prepare(sub)
     add_demo(sub)
     add_serve(sub, Formatter)
     add_models(sub)

@@ -32,7 +32,9 @@ def looks_like(path: Path, head: str) -> bool:
         return False
     if _NAME.match(path.name):
         return True
-    lines = [ln.strip() for ln in head.splitlines()[:-1] if ln.strip()] or head.split()[:1]
+    # the head's last line may be cut off, unless the head ends a line
+    whole = head.splitlines() if head.endswith("\n") else head.splitlines()[:-1]
+    lines = [ln.strip() for ln in whole if ln.strip()] or head.split()[:1]
     return bool(lines) and all(_LINE.match(ln) for ln in lines)
 
 
