@@ -3,9 +3,9 @@
 One run generates labelled clips whose class is visible only in the motion, pre-trains a
 small VideoMAE on the unlabeled pool, fine-tunes it on a small labelled set, fine-tunes the
 same architecture from scratch on the same set, evaluates both with the multi-view protocol,
-and writes a summary table. The settings are data (`SETTINGS`, in :mod:`videomae.demo_recipe`);
-`docs/demo.md` records how
-they were chosen, without looking at the test split.
+and writes a summary table. The settings are data (`SETTINGS`, in
+:mod:`videomae.demo_recipe`); `docs/demo.md` records how they were chosen, without looking at
+the test split.
 """
 
 from __future__ import annotations
