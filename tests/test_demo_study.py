@@ -42,3 +42,9 @@ def test_study_quick_runs_end_to_end(tmp_path):
     width, height = _png_size(out / "study.png")
     assert (width, height) == (1600, 600)
     assert summary["timings_s"]["pre-training"] > 0
+
+
+def test_jobs_without_study_is_refused(tmp_path, capsys):
+    assert main(["demo", "--jobs", "2", "--out", str(tmp_path / "x")]) == 2
+    assert "--jobs applies to --study only" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

@@ -44,6 +44,7 @@ from videomae.inference.reconstruct import reconstruct_video
 from videomae.modeling.catalog import models_table
 from videomae.push import push_folder
 from videomae.runtime import parse_dtype
+from videomae.study.run import STUDY_JOBS
 from videomae.study.run import run_study as study
 
 # subcommands whose flags belong to another module's parser: name -> module with main(argv)
@@ -316,10 +317,11 @@ def run_demo(args: argparse.Namespace) -> int:
     seeds = list(range(args.seed, args.seed + args.seeds))
     progress = _progress(args) is not False
     if args.study:
-        study(args.out, mode=mode, seeds=seeds, jobs=args.jobs, progress=progress,
+        jobs = STUDY_JOBS if args.jobs is None else args.jobs
+        study(args.out, mode=mode, seeds=seeds, jobs=jobs, progress=progress,
               workers=args.workers)  # fmt: skip
         return 0
-    if args.jobs != 1:
+    if args.jobs is not None:
         raise CLIError("--jobs applies to --study only; drop it, or add --study")
     demo(args.out, mode=mode, seeds=seeds, progress=progress, workers=args.workers)
     return 0

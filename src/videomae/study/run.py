@@ -24,7 +24,11 @@ from videomae.study.figure import plot_study
 from videomae.study.jobs import Job, run_jobs
 from videomae.study.tables import build_tables, format_tables
 
-__all__ = ["run_study"]
+__all__ = ["STUDY_JOBS", "run_study"]
+
+# runs side by side by default: on 2 cores, 2 processes x 1 thread beat 1 process x 2 threads
+# (benchmarks/bench_study_jobs.py, docs/demo.md)
+STUDY_JOBS = 2
 
 
 def _say(text: str) -> None:
@@ -113,7 +117,7 @@ def run_study(
     *,
     mode: str = "default",
     seeds: int | list[int] = 1,
-    jobs: int = 1,
+    jobs: int = STUDY_JOBS,
     progress: bool = True,
     workers: int = 2,
 ) -> dict[str, Any]:
