@@ -24,8 +24,9 @@ from videomae.runtime import DTYPE_NAMES
 
 __all__ = ["add_convert", "add_demo", "add_export", "add_models", "add_push", "add_synth"]
 
-# an estimate from one pre-training cell timed with one thread (docs/demo.md, "The study")
-STUDY_TIME = "about N minutes on 2 cores (an estimate)"
+# an estimate, not a measured run: 10 pre-trainings and 17 fine-tunings at the demo's measured
+# times on a quiet 2-core AVX-512 BF16 machine (docs/demo.md, "The study")
+STUDY_TIME = "about 75 minutes per seed on 2 cores (an estimate)"
 
 # `videomae synth`'s integer flags: counts of videos, frames, pixels, fps, worker processes
 SYNTH_RANGES = {
@@ -176,7 +177,7 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="the paper's three findings instead: masking ratio x strategy, labelled-set size, "
         "pre-training data (tables in summary.json, figure study.png); "
-        f"{STUDY_TIME}; with --quick, under a minute",
+        f"{STUDY_TIME}; with --quick, 35 tiny runs that check every stage and show nothing",
     )
     p.add_argument(
         "--jobs",
