@@ -11,6 +11,7 @@
   export       videomae.export.export_model     ONNX / torch.export file, checked against eager
   synth        videomae.data.synthetic.make_dataset  synthetic motion videos + list files
   demo         videomae.demo.run_demo           the paper's finding in miniature
+               (--study: videomae.study.run.run_study, its three findings)
   models       modeling.catalog.models_table    presets (parameter counts) and hub checkpoints
 
 Each returns the exit status (see :mod:`videomae.cli.main`).
@@ -43,6 +44,8 @@ from videomae.inference.reconstruct import reconstruct_video
 from videomae.modeling.catalog import models_table
 from videomae.push import push_folder
 from videomae.runtime import parse_dtype
+from videomae.study.run import STUDY_JOBS
+from videomae.study.run import run_study as study
 
 # subcommands whose flags belong to another module's parser: name -> module with main(argv)
 FORWARDED = {
@@ -312,13 +315,15 @@ def run_synth(args: argparse.Namespace) -> int:
 def run_demo(args: argparse.Namespace) -> int:
     mode = "quick" if args.quick else "default"
     seeds = list(range(args.seed, args.seed + args.seeds))
-    demo(
-        args.out,
-        mode=mode,
-        seeds=seeds,
-        progress=_progress(args) is not False,
-        workers=args.workers,
-    )
+    progress = _progress(args) is not False
+    if args.study:
+        jobs = STUDY_JOBS if args.jobs is None else args.jobs
+        study(args.out, mode=mode, seeds=seeds, jobs=jobs, progress=progress,
+              workers=args.workers)  # fmt: skip
+        return 0
+    if args.jobs is not None:
+        raise CLIError("--jobs applies to --study only; drop it, or add --study")
+    demo(args.out, mode=mode, seeds=seeds, progress=progress, workers=args.workers)
     return 0
 
 

@@ -24,6 +24,10 @@ from videomae.runtime import DTYPE_NAMES
 
 __all__ = ["add_convert", "add_demo", "add_export", "add_models", "add_push", "add_synth"]
 
+# an estimate, not a measured run: 10 pre-trainings and 17 fine-tunings at the demo's measured
+# times on a quiet 2-core AVX-512 BF16 machine (docs/demo.md, "The study")
+STUDY_TIME = "about 75 minutes per seed on 2 cores (an estimate)"
+
 # `videomae synth`'s integer flags: counts of videos, frames, pixels, fps, worker processes
 SYNTH_RANGES = {
     "num_unlabeled": Range(0, 10**6, integer=True),
@@ -167,6 +171,21 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
         type=number(Range(1, 256, integer=True)),
         default=2,
         help="data-loading processes",
+    )
+    p.add_argument(
+        "--study",
+        action="store_true",
+        help="the paper's three findings instead: masking ratio x strategy, labelled-set size, "
+        "pre-training data (tables in summary.json, figure study.png); "
+        f"{STUDY_TIME}; with --quick, 35 tiny runs that check every stage and show nothing",
+    )
+    p.add_argument(
+        "--jobs",
+        type=number(Range(1, 64, integer=True)),
+        default=None,
+        help="--study: independent runs side by side in this many processes, each with "
+        "cores/jobs torch threads (default: 2; measured: 2 processes x 1 thread beat 1 x 2 "
+        "threads on 2 cores)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run_demo)
