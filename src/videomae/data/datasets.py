@@ -265,10 +265,10 @@ class VideoClassificationDataset(_VideoDataset):
 
     Order: the crop comes BEFORE RandAugment, as in timm's image recipes; the original release
     augments the full frames and then crops. Augmenting the small clip costs the same at any
-    source resolution (at 720p the full-frame order spent most of an item in RandAugment). The
-    geometric ops are sized relative to the image they get (rotation and shear are angles,
-    translation is 0.45 of the side), so a translation moves by 0.45 of the crop instead of
-    0.45 of the frame, and grey fill enters the view at the same fraction of its side.
+    source resolution (the full-frame order's cost grows with the frame). The geometric ops are
+    sized relative to the image they get (rotation and shear are angles, translation a fraction
+    of the side), so a translation moves the view by that fraction of the crop rather than of
+    the frame, and the grey fill it brings in is always inside the view.
     Validation: the centre clip, short side resized to ``short_side`` (default ``input_size``),
     centre crop.
     """

@@ -3,6 +3,12 @@
 Op and magnitude are drawn ONCE per clip and applied to every frame, so motion is not
 disturbed; image statistics (auto-contrast, equalize, contrast mean) are per frame, as PIL
 computes them. Each op reproduces its PIL counterpart with torch only (no torchvision).
+
+The ops stay in uint8 where PIL does: per-value ops (auto-contrast, equalize, solarize,
+brightness, contrast) are lookup tables applied in one gather, the sharpness filter is an exact
+int16 box sum, and a geometric op builds one sampling grid for the clip (frames stacked as
+channels). Only colour, sharpness and geometry blend in float. The fine-tuning dataset applies
+RandAugment to the cropped ``input_size`` clip, so these costs do not grow with the video size.
 """
 
 from __future__ import annotations
