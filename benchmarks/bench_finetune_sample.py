@@ -72,7 +72,7 @@ def _child(side: str, src: Path, cases: dict, items: int) -> dict:
 def _have_decord() -> bool:
     try:
         import decord  # noqa: F401
-    except ImportError:
+    except Exception:  # ImportError, or OSError when FFmpeg's libraries are missing
         return False
     return True
 
