@@ -39,6 +39,7 @@ RUNS = {
     "memory_table": ["memory_table.py", "--quick", "--no-save", "--threads", "1"],
     "decode_threads": ["bench_decode_threads.py", "--quick", "--no-save"],
     "decode_paths": ["bench_decode_paths.py", "--quick", "--no-save", "--before-ref", "HEAD"],
+    "finetune_sample": ["bench_finetune_sample.py", "--quick", "--no-save", "--before-ref", "HEAD"],
     "preprocess": [
         "bench_preprocess.py",
         *("--no-save", "--repeats", "2", "--warmup", "1"),

@@ -72,3 +72,39 @@ def test_ops_agree_with_pil() -> None:
         assert _pil_diff("translate_x", ref, 10, seeds=range(8)) > 2.0
         ref = pil.transform(pil.size, Image.AFFINE, (1, 0, 0.45 * 64 * (s / 0.3), 0, 1, 0), **kw)
         assert _pil_diff("translate_x", ref, 10, seeds=range(8)) < 2.0
+
+
+def test_lookup_table_ops_agree_with_pil() -> None:
+    img = _gradient_image()
+    img[:, :4] = 40  # a range that auto-contrast must stretch
+    pil = Image.fromarray(img.permute(1, 2, 0).numpy())
+    x = img[None]
+
+    def ours(name: str, level: float) -> np.ndarray:
+        out = _apply_op(name, x, level, fill=128.0, interpolation="bilinear", generator=_gen(0))
+        return out[0].permute(1, 2, 0).numpy().astype(int)
+
+    assert np.array_equal(ours("auto_contrast", 5), np.asarray(ImageOps.autocontrast(pil)))
+    ref = np.asarray(ImageEnhance.Brightness(pil).enhance(1.9)).astype(int)
+    assert np.abs(ours("brightness", 10) - ref).max() <= 1
+    add = np.where(np.asarray(pil) < 128, np.minimum(np.asarray(pil).astype(int) + 110, 255), pil)
+    assert np.array_equal(ours("solarize_add", 10), add)
+    # threshold 256 solarizes nothing (PIL); a uint8 comparison would wrap it to 0
+    plain = np.asarray(pil).astype(int)
+    assert np.array_equal(ours("solarize", 10), plain)
+    assert np.array_equal(ours("solarize_increasing", 0), plain)
+    assert np.array_equal(ours("solarize", 5), np.asarray(ImageOps.solarize(pil, 128)))
+
+
+@pytest.mark.parametrize("name", ["rotate", "shear_x", "shear_y", "translate_x", "translate_y"])
+def test_geometric_ops_scale_with_the_image(name: str) -> None:
+    """The same op on a small crop and on a 4x larger frame fills the same fraction with grey:
+    strengths are relative to the image, so augmenting after the crop keeps them comparable."""
+    fractions = []
+    for h, w in ((24, 32), (96, 128)):
+        x = torch.full((2, 3, h, w), 30, dtype=torch.uint8)
+        out = _apply_op(name, x, 10.0, fill=128.0, interpolation="nearest", generator=_gen(3))
+        _assert_frames_equal(out)
+        fractions.append(float((out == 128).float().mean()))
+    assert fractions[1] > 0.05
+    assert abs(fractions[0] - fractions[1]) < 0.05

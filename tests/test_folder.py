@@ -52,7 +52,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     argv += ["--epochs", "4", "--warmup-steps", "1", "--batch-size", "3", "--repeats", "1"]
     argv += ["--lr", "3e-3", "--num-workers", "0", "--no-progress", "--precision", "fp32"]
     argv += ["--device", "cpu", "--mixup", "0", "--cutmix", "0", "--smoothing", "0"]
-    argv += ["--save-every", "100", "--val-batch-size", "6"]
+    # no RandAugment: its colour ops (invert, solarize, colour) rewrite the very colours that
+    # are the classes, and whether 4 epochs still learn them would hang on its random draws
+    argv += ["--save-every", "100", "--val-batch-size", "6", "--no-rand-augment"]
     assert cli_main(argv) == 0
     return {"root": root, "final": root / "ft" / "final", "best": root / "ft" / "best"}
 
@@ -82,7 +84,7 @@ def test_card_is_in_the_hub_format_with_the_runs_metrics(run: dict) -> None:
     best = json.loads((run["root"] / "ft" / "summary.json").read_text())["best"]
     results = card.data.eval_results
     top1 = next(r for r in results if r.metric_type == "accuracy")
-    assert top1.metric_value == pytest.approx(best["val_top1"])
+    assert top1.metric_value == pytest.approx(best["val_top1"], abs=1e-4)  # card: 4 decimals
     assert top1.dataset_name == "data"
     assert "VideoClassifier.from_pretrained" in card.text
     assert "VideoMAEForVideoClassification.from_pretrained" in card.text

@@ -257,10 +257,18 @@ class VideoClassificationDataset(_VideoDataset):
     """Labelled clips for fine-tuning (``train=True``) or validation (``train=False``).
 
     Each item: ``pixel_values`` (T, C, H, W) float normalised, ``labels`` () int64 and
-    ``index`` () int64 (the position in ``samples``). Training (the original recipe):
-    a random clip, RandAugment (``rand_augment=(num_ops, magnitude)`` or None) identical over
-    frames, random resized crop (``scale``, ``ratio``) to ``input_size``, flip, normalisation,
-    random erasing with probability ``erase_prob``; ``repeats`` augmented clips per decoded clip.
+    ``index`` () int64 (the position in ``samples``). Training (the original recipe's steps):
+    a random clip, random resized crop (``scale``, ``ratio``) to ``input_size`` on the decoded
+    uint8 frames, RandAugment (``rand_augment=(num_ops, magnitude)`` or None) identical over
+    frames, flip, normalisation, random erasing with probability ``erase_prob``; ``repeats``
+    augmented clips per decoded clip.
+
+    Order: the crop comes BEFORE RandAugment, as in timm's image recipes; the original release
+    augments the full frames and then crops. Augmenting the small clip costs the same at any
+    source resolution (the full-frame order's cost grows with the frame). The geometric ops are
+    sized relative to the image they get (rotation and shear are angles, translation a fraction
+    of the side), so a translation moves the view by that fraction of the crop rather than of
+    the frame, and the grey fill it brings in is always inside the view.
     Validation: the centre clip, short side resized to ``short_side`` (default ``input_size``),
     centre crop.
     """
@@ -320,12 +328,12 @@ class VideoClassificationDataset(_VideoDataset):
         return items if self.repeats > 1 else items[0]
 
     def _train_view(self, frames: torch.Tensor, tgen: torch.Generator) -> torch.Tensor:
-        """One augmented, normalised view of a (T, C, H, W) uint8 clip (the training recipe)."""
-        x = frames
+        """One augmented, normalised view of a (T, C, H, W) uint8 clip (the training recipe):
+        crop and resize in uint8 first, then RandAugment on the ``input_size`` clip."""
+        x = random_resized_crop(frames, self.input_size, self.scale, self.ratio, generator=tgen)
         if self.rand_augment is not None:
             n_ops, mag = self.rand_augment
             x = rand_augment(x, int(n_ops), float(mag), generator=tgen)
-        x = random_resized_crop(x, self.input_size, self.scale, self.ratio, generator=tgen)
         if self.flip:
             x = horizontal_flip(x, 0.5, generator=tgen)
         x = _normalized(x, self.mean, self.std)

@@ -3,10 +3,17 @@
 Op and magnitude are drawn ONCE per clip and applied to every frame, so motion is not
 disturbed; image statistics (auto-contrast, equalize, contrast mean) are per frame, as PIL
 computes them. Each op reproduces its PIL counterpart with torch only (no torchvision).
+
+The ops stay in uint8 where PIL does: per-value ops (auto-contrast, equalize, solarize,
+brightness, contrast) are lookup tables applied in one gather, the sharpness filter is an exact
+int16 box sum, and a geometric op builds one sampling grid for the clip (frames stacked as
+channels). Only colour, sharpness and geometry blend in float. The fine-tuning dataset applies
+RandAugment to the cropped ``input_size`` clip, so these costs do not grow with the video size.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -67,73 +74,46 @@ def _blend(degenerate: torch.Tensor, x: torch.Tensor, factor: float) -> torch.Te
     return (degenerate + factor * (x - degenerate)).clamp(0, 255)
 
 
-def _affine(
-    x: torch.Tensor,
-    matrix: tuple[float, float, float, float, float, float],
-    fill: float,
-    interpolation: str,
-) -> torch.Tensor:
-    """Inverse-map each output pixel centre (x, y) to the input (a x + b y + c, d x + e y + f).
+def _to_uint8(x: torch.Tensor) -> torch.Tensor:
+    return x.round().clamp(0, 255).to(torch.uint8)
 
-    Same convention as PIL's ``Image.transform(AFFINE)``; outside the frame reads ``fill``.
-    """
-    t, _, h, w = x.shape
-    a, b, c, d, e, f = matrix
-    ys = torch.arange(h, dtype=torch.float32) + 0.5
-    xs = torch.arange(w, dtype=torch.float32) + 0.5
-    yy, xx = torch.meshgrid(ys, xs, indexing="ij")  # (H, W)
-    x_in = a * xx + b * yy + c
-    y_in = d * xx + e * yy + f
-    grid = torch.stack([2 * x_in / w - 1, 2 * y_in / h - 1], dim=-1)  # (H, W, 2)
-    grid = grid.unsqueeze(0).expand(t, h, w, 2).to(x.device)
-    out = F.grid_sample(
-        x - fill, grid, mode=interpolation, padding_mode="zeros", align_corners=False
-    )
-    return (out + fill).clamp(0, 255)
+
+# ----------------------------------------------------------------------------- lookup tables
+
+_VALUES = torch.arange(256, dtype=torch.float32)  # every uint8 value, for building tables
+
+
+def _apply_luts(x: torch.Tensor, luts: torch.Tensor) -> torch.Tensor:
+    """Map uint8 (T, C, H, W) through uint8 lookup tables: ``luts`` is (256,) for every pixel,
+    (T, 1, 256) per frame or (T, C, 256) per frame and channel. One gather over the clip."""
+    t, c, h, w = x.shape
+    table = luts.to(torch.uint8).expand(t, c, 256).reshape(t * c, 256)
+    return table.gather(1, x.reshape(t * c, h * w).long()).view(t, c, h, w)
 
 
 def _equalize(x: torch.Tensor) -> torch.Tensor:
     """PIL ImageOps.equalize per frame and channel on uint8 (T, C, H, W)."""
     t, c, h, w = x.shape
     flat = x.reshape(t * c, h * w).long()  # (TC, HW)
-    hist = torch.zeros(t * c, 256, dtype=torch.long, device=x.device)
-    hist.scatter_add_(1, flat, torch.ones_like(flat))
+    rows = torch.arange(t * c, device=x.device).unsqueeze(1) * 256
+    hist = torch.bincount((flat + rows).view(-1), minlength=t * c * 256).view(t * c, 256)
     idx = torch.arange(256, device=x.device)
     last_nonzero = torch.where(hist > 0, idx, -1).amax(dim=1, keepdim=True)  # (TC, 1)
     last_count = hist.gather(1, last_nonzero.clamp(min=0))
     step = (h * w - last_count) // 255  # (TC, 1)
     before = hist.cumsum(dim=1) - hist  # pixels strictly below each value
     lut = ((step // 2 + before) // step.clamp(min=1)).clamp(max=255)  # (TC, 256)
-    lut = torch.where(step > 0, lut, idx.expand_as(lut))
-    return lut.gather(1, flat).reshape(t, c, h, w).to(torch.uint8)
+    lut = torch.where(step > 0, lut, idx.expand_as(lut)).to(torch.uint8)
+    return lut.gather(1, flat).view(t, c, h, w)
 
 
 def _auto_contrast(x: torch.Tensor) -> torch.Tensor:
     """Stretch each frame's channel to [0, 255] (PIL ImageOps.autocontrast, no cutoff)."""
-    xf = x.float()
-    lo = xf.amin(dim=(2, 3), keepdim=True)
-    hi = xf.amax(dim=(2, 3), keepdim=True)
+    lo = x.amin(dim=(2, 3)).float().unsqueeze(-1)  # (T, C, 1)
+    hi = x.amax(dim=(2, 3)).float().unsqueeze(-1)
     scale = torch.where(hi > lo, 255.0 / (hi - lo).clamp(min=1), torch.ones_like(hi))
     lo = torch.where(hi > lo, lo, torch.zeros_like(lo))
-    return ((xf - lo) * scale).floor().clamp(0, 255).to(torch.uint8)
-
-
-def _sharpness(x: torch.Tensor, factor: float) -> torch.Tensor:
-    """Blend with PIL's SMOOTH-filtered image (borders kept), on float (T, C, H, W)."""
-    t, c, h, w = x.shape
-    if h < 3 or w < 3:
-        return x
-    kernel = torch.ones(3, 3, dtype=x.dtype, device=x.device)
-    kernel[1, 1] = 5
-    kernel = (kernel / 13).expand(c, 1, 3, 3)
-    smooth = F.conv2d(x, kernel, groups=c).round()  # (T, C, H-2, W-2)
-    degenerate = x.clone()
-    degenerate[..., 1:-1, 1:-1] = smooth
-    return _blend(degenerate, x, factor)
-
-
-def _negate(value: float, generator: torch.Generator | None) -> float:
-    return -value if draw_uniform(generator) > 0.5 else value
+    return _apply_luts(x, ((_VALUES - lo) * scale).floor().clamp(0, 255))
 
 
 def _pixel_op(name: str, x: torch.Tensor, frac: float) -> torch.Tensor | None:
@@ -156,25 +136,89 @@ def _pixel_op(name: str, x: torch.Tensor, frac: float) -> torch.Tensor | None:
     if name in ("solarize", "solarize_increasing"):
         thresh = int(frac * 256)
         thresh = 256 - thresh if name == "solarize_increasing" else thresh
-        return torch.where(x >= thresh, 255 - x, x)
+        return _apply_luts(x, torch.where(thresh <= _VALUES, 255 - _VALUES, _VALUES))
     if name == "solarize_add":
         add = int(frac * 110)
-        return torch.where(x < 128, (x.int() + add).clamp(max=255).to(torch.uint8), x)
+        return _apply_luts(x, torch.where(_VALUES < 128, (_VALUES + add).clamp(max=255), _VALUES))
     return None
 
 
-def _enhance_op(base: str, xf: torch.Tensor, factor: float) -> torch.Tensor | None:
-    """PIL ImageEnhance-style blends of float (T, C, H, W); None when ``base`` is not one."""
-    if base == "color":
-        return _blend(_gray(xf).round(), xf, factor)
-    if base == "contrast":
-        mean = _gray(xf).round().mean(dim=(1, 2, 3), keepdim=True).add(0.5).floor()  # per frame
-        return _blend(mean, xf, factor)
+# ----------------------------------------------------------------------------- blends
+
+
+def _smooth(x: torch.Tensor) -> torch.Tensor:
+    """PIL's SMOOTH filter (3x3 ones, centre 5, / 13, rounded) of uint8 (T, C, H, W), borders
+    kept, as int16: exact integer sums (at most 13 * 255) and a round-half-up division (a sum
+    over 13 never ends in .5, so this equals rounding the float quotient)."""
+    xi = x.to(torch.int16)
+    rows = xi[..., :, :-2] + xi[..., :, 1:-1] + xi[..., :, 2:]  # 3-wide sums
+    box = rows[..., :-2, :] + rows[..., 1:-1, :] + rows[..., 2:, :]  # 3x3 sums
+    inner = box + 4 * xi[..., 1:-1, 1:-1]
+    out = xi.clone()
+    out[..., 1:-1, 1:-1] = torch.div(2 * inner + 13, 26, rounding_mode="floor")
+    return out
+
+
+def _enhance_op(base: str, x: torch.Tensor, factor: float) -> torch.Tensor | None:
+    """PIL ImageEnhance-style blends of uint8 (T, C, H, W); None when ``base`` is not one.
+    Brightness and contrast are per-value (per frame) lookup tables; colour and sharpness blend
+    per pixel in float."""
     if base == "brightness":
-        return _blend(torch.zeros_like(xf), xf, factor)
+        return _apply_luts(x, _to_uint8(_blend(torch.zeros(()), _VALUES, factor)))
+    if base == "contrast":
+        gray = _gray(x.float()).round()
+        mean = gray.mean(dim=(1, 2, 3)).add(0.5).floor().view(-1, 1, 1)  # (T, 1, 1) per frame
+        return _apply_luts(x, _to_uint8(_blend(mean, _VALUES, factor)))
+    if base == "color":
+        xf = x.float()
+        return _to_uint8(_blend(_gray(xf).round(), xf, factor))
     if base == "sharpness":
-        return _sharpness(xf, factor)
+        if x.shape[-1] < 3 or x.shape[-2] < 3:
+            return x
+        return _to_uint8(_blend(_smooth(x).float(), x.float(), factor))
     return None
+
+
+# ----------------------------------------------------------------------------- geometry
+
+
+@functools.lru_cache(maxsize=8)
+def _pixel_centres(h: int, w: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(x, y) coordinates of every output pixel centre, (H, W) each; shared by every clip of
+    this size (read only)."""
+    ys = torch.arange(h, dtype=torch.float32) + 0.5
+    xs = torch.arange(w, dtype=torch.float32) + 0.5
+    yy, xx = torch.meshgrid(ys, xs, indexing="ij")
+    return xx, yy
+
+
+def _affine(
+    x: torch.Tensor,
+    matrix: tuple[float, float, float, float, float, float],
+    fill: float,
+    interpolation: str,
+) -> torch.Tensor:
+    """Inverse-map each output pixel centre (x, y) to the input (a x + b y + c, d x + e y + f).
+
+    Same convention as PIL's ``Image.transform(AFFINE)``; outside the frame reads ``fill``.
+    One grid for the clip: frames and channels are stacked as the channels of one image, so
+    the sampling weights are computed once and applied to every frame.
+    """
+    t, c, h, w = x.shape
+    a, b, cx, d, e, f = matrix
+    xx, yy = _pixel_centres(h, w)
+    x_in = a * xx + b * yy + cx
+    y_in = d * xx + e * yy + f
+    grid = torch.stack([2 * x_in / w - 1, 2 * y_in / h - 1], dim=-1).unsqueeze(0)  # (1, H, W, 2)
+    stacked = x.reshape(1, t * c, h, w).float() - fill
+    out = F.grid_sample(
+        stacked, grid.to(x.device), mode=interpolation, padding_mode="zeros", align_corners=False
+    )
+    return _to_uint8(out.add_(fill)).view(t, c, h, w)
+
+
+def _negate(value: float, generator: torch.Generator | None) -> float:
+    return -value if draw_uniform(generator) > 0.5 else value
 
 
 def _affine_matrix(
@@ -209,23 +253,21 @@ def _apply_op(
 ) -> torch.Tensor:
     """Apply RandAugment op ``name`` at ``level`` in [0, 10] to uint8 (T, C, H, W)."""
     frac = level / _MAX_LEVEL
-    h, w = x.shape[-2:]
     out = _pixel_op(name, x, frac)
     if out is not None:
         return out
-    xf = x.float()
     if name.endswith("_increasing"):
         factor = 1.0 + _negate(frac * 0.9, generator)
     else:
         factor = frac * 1.8 + 0.1
-    out = _enhance_op(name.removesuffix("_increasing"), xf, factor)
-    if out is None:
-        matrix = _affine_matrix(name, frac, h, w, generator)
-        if matrix is None:
-            known = sorted({*RAND_OPS, *RAND_INCREASING_OPS, "identity"})
-            raise ValueError(f"unknown RandAugment op {name!r}; choose from {known}")
-        out = _affine(xf, matrix, fill, interpolation)
-    return out.round().clamp(0, 255).to(torch.uint8)
+    out = _enhance_op(name.removesuffix("_increasing"), x, factor)
+    if out is not None:
+        return out
+    matrix = _affine_matrix(name, frac, x.shape[-2], x.shape[-1], generator)
+    if matrix is None:
+        known = sorted({*RAND_OPS, *RAND_INCREASING_OPS, "identity"})
+        raise ValueError(f"unknown RandAugment op {name!r}; choose from {known}")
+    return _affine(x, matrix, fill, interpolation)
 
 
 def rand_augment(
@@ -260,7 +302,7 @@ def rand_augment(
     names = tuple(ops) if ops is not None else (RAND_INCREASING_OPS if increasing else RAND_OPS)
     if not names:
         raise ValueError("ops must name at least one RandAugment op")
-    out = clip
+    out = clip.contiguous()  # the ops reshape (T, C, H, W) to (T * C, H * W) rows
     for _ in range(num_ops):
         name = names[draw_int(generator, 0, len(names) - 1)]
         if prob < 1.0 and draw_uniform(generator) > prob:

@@ -73,9 +73,7 @@ def study_settings(mode: str) -> StudySettings:
     base = SETTINGS[mode]
     steps = min(base.pretrain_steps, STUDY_PRETRAIN_STEPS)
     warmup = round(base.pretrain_warmup * steps / base.pretrain_steps)
-    return StudySettings(
-        dataclasses.replace(base, pretrain_steps=steps, pretrain_warmup=warmup)
-    )
+    return StudySettings(dataclasses.replace(base, pretrain_steps=steps, pretrain_warmup=warmup))
 
 
 @dataclass(frozen=True)
