@@ -24,9 +24,9 @@ from videomae.runtime import DTYPE_NAMES
 
 __all__ = ["add_convert", "add_demo", "add_export", "add_models", "add_push", "add_synth"]
 
-# an estimate, not a measured run: 10 pre-trainings and 17 fine-tunings at the demo's measured
-# times on a quiet 2-core AVX-512 BF16 machine (docs/demo.md, "The study")
-STUDY_TIME = "about 75 minutes per seed on 2 cores (an estimate)"
+# measured once: 71 minutes for one seed on 2 AVX-512 BF16 cores shared with other jobs
+# (docs/demo.md, "The study's results")
+STUDY_TIME = "about 70 minutes per seed on 2 cores"
 
 # `videomae synth`'s integer flags: counts of videos, frames, pixels, fps, worker processes
 SYNTH_RANGES = {

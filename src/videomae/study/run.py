@@ -103,7 +103,9 @@ def _suptitle(plan: StudyPlan, seeds: list[int]) -> str:
     n = len(seeds)
     return (
         f"VideoMAE's findings in miniature: synthetic videos ({len(s.classes)} motion classes, "
-        f"{clips}), {model}, {n} seed{'s' if n > 1 else ''}, test split of {s.num_test} clips"
+        f"{clips}), {model}, {n} seed{'s' if n > 1 else ''}, test split of {s.num_test} clips\n"
+        f"every encoder pre-trained for {s.pretrain_steps:,} steps of {s.pretrain_batch} clips; "
+        f"every fine-tuning {s.finetune_steps} steps"
     )
 
 
